@@ -1,0 +1,5 @@
+/**
+ * Turning logits into text: the seeds' greedy loop, the KV-cached engine, samplers, stop sequences
+ * and log-probabilities. Uses the model and the tokenizer; knows nothing of HTTP.
+ */
+package com.scratchgpt.generation;

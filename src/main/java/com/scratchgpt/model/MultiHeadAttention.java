@@ -1,0 +1,101 @@
+package com.scratchgpt.model;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * The seeds' causal MultiHeadAttention. W_query, W_key and W_value are fused into one (3 emb, emb)
+ * projection, so that one matrix product yields all three.
+ */
+public final class MultiHeadAttention {
+
+    private final Linear qkv;     // W_query | W_key | W_value: (3 emb, emb)
+    private final Linear outProj; // (emb, emb)
+    private final int nHeads;
+    private final int emb;
+    private final int headDim;
+    private final float scale;
+
+    public MultiHeadAttention(Linear qkv, Linear outProj, int nHeads) {
+        this.qkv = qkv;
+        this.outProj = outProj;
+        this.nHeads = nHeads;
+        this.emb = Math.toIntExact(outProj.weight().shape()[0]);
+        this.headDim = emb / nHeads;
+        // the seeds divide the scores by sqrt(head_dim); BLAS applies the reciprocal as alpha
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+    }
+
+    public Linear qkv() {
+        return qkv;
+    }
+
+    public Linear outProj() {
+        return outProj;
+    }
+
+    /**
+     * x (rows, emb) -> out (rows, emb). The rows are the chunks' tokens one after another; each chunk
+     * attends to its own cache (extended here with its new keys and values) under the causal mask.
+     */
+    void forward(Tensor x, Tensor out, List<SequenceChunk> chunks, int layer, Activations act, int rows) {
+        qkv.forward(x, act.qkv, rows);
+        int row = 0;
+        for (SequenceChunk chunk : chunks) {
+            attend(chunk, row, layer, act);
+            row += chunk.tokens().length;
+        }
+        outProj.forward(act.context, out, rows);
+    }
+
+    /** One chunk: append its keys and values to the cache, then each head's softmax(q k^T / sqrt(d)) v. */
+    private void attend(SequenceChunk chunk, int firstRow, int layer, Activations act) {
+        KVCache cache = chunk.cache();
+        Tensor keys = cache.keys(layer);
+        Tensor values = cache.values(layer);
+        int n = chunk.tokens().length;
+        int start = cache.length();
+        int total = start + n;
+        for (int i = 0; i < n; i++) {
+            int src = (firstRow + i) * 3 * emb;
+            keys.copyFrom(act.qkv, src + emb, (start + i) * emb, emb);
+            values.copyFrom(act.qkv, src + 2 * emb, (start + i) * emb, emb);
+        }
+        for (int h = 0; h < nHeads; h++) {
+            int col = h * headDim;
+            // scores (n, total) = q_h (n, hd) · k_h (total, hd)^T / sqrt(hd)
+            Blas.gemm(n, total, headDim, scale, act.qkv.at((long) firstRow * 3 * emb + col), 3 * emb,
+                    keys.at(col), emb, true, 0f, act.scores.at(0), total);
+            causalSoftmax(act.scores, n, start, total);
+            // context_h (n, hd) = weights (n, total) · v_h (total, hd)
+            Blas.gemm(n, headDim, total, 1f, act.scores.at(0), total, values.at(col), emb, false, 0f,
+                    act.context.at((long) firstRow * emb + col), emb);
+        }
+    }
+
+    /** Row i of (n, total) scores sits at position start + i: it sees keys 0..start+i, the rest is masked. */
+    private static void causalSoftmax(Tensor scores, int n, int start, int total) {
+        FloatBuffer s = scores.buffer();
+        for (int i = 0; i < n; i++) {
+            int base = i * total;
+            int visible = start + i + 1;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < visible; j++) {
+                max = Math.max(max, s.get(base + j));
+            }
+            double sum = 0;
+            for (int j = 0; j < visible; j++) {
+                float e = (float) Math.exp(s.get(base + j) - max);
+                s.put(base + j, e);
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int j = 0; j < visible; j++) {
+                s.put(base + j, s.get(base + j) * inv);
+            }
+            for (int j = visible; j < total; j++) {
+                s.put(base + j, 0f);
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package com.scratchgpt.model;
+
+import java.nio.FloatBuffer;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A dense row-major float32 ND4J array with the two views the forward pass needs: a pointer for
+ * BLAS calls and a direct buffer for the element-wise loops. Both views share the array's memory.
+ */
+public final class Tensor {
+
+    private final INDArray array;
+    private final FloatPointer pointer;
+    private final FloatBuffer buffer;
+
+    private Tensor(INDArray array) {
+        if (array.dataType() != DataType.FLOAT || array.ordering() != 'c' || array.isView()) {
+            throw new IllegalArgumentException("a Tensor needs a dense c-ordered float32 array");
+        }
+        this.array = array;
+        this.pointer = new FloatPointer(array.data().addressPointer());
+        this.buffer = array.data().asNioFloat();
+    }
+
+    /** A new zero-filled tensor of this shape. */
+    public static Tensor zeros(long... shape) {
+        return new Tensor(Nd4j.create(DataType.FLOAT, shape));
+    }
+
+    /** Wraps a dense c-ordered float32 array (no copy). */
+    public static Tensor of(INDArray array) {
+        return new Tensor(array);
+    }
+
+    public INDArray array() {
+        return array;
+    }
+
+    public long[] shape() {
+        return array.shape();
+    }
+
+    public long length() {
+        return array.length();
+    }
+
+    /** The memory for element-wise loops; absolute get/put only (the position is never moved). */
+    public FloatBuffer buffer() {
+        return buffer;
+    }
+
+    /** A BLAS pointer to the element at this flat offset. */
+    public FloatPointer at(long offset) {
+        return offset == 0 ? pointer : new FloatPointer(pointer).position(offset);
+    }
+
+    public float get(long index) {
+        return buffer.get(Math.toIntExact(index));
+    }
+
+    public void set(long index, float value) {
+        buffer.put(Math.toIntExact(index), value);
+    }
+
+    /** Copies {@code length} values from {@code src} at {@code srcOffset} to this tensor at {@code offset}. */
+    public void copyFrom(Tensor src, int srcOffset, int offset, int length) {
+        buffer.put(offset, src.buffer, srcOffset, length);
+    }
+}

@@ -1,0 +1,113 @@
+package com.scratchgpt.weights;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.scratchgpt.model.GPTConfig;
+import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.Tensor;
+
+/**
+ * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors} with {@code config.json}
+ * beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole model loads, or a
+ * {@link CheckpointException} names the file, the tensor and the problem.
+ */
+public final class CheckpointLoader {
+
+    private static final Logger log = LoggerFactory.getLogger(CheckpointLoader.class);
+
+    /** A loaded checkpoint and what it was: the file, its layout and the dtypes stored. */
+    public record Loaded(GPTModel model, Path file, String layout, String dtype, long loadMillis) {
+    }
+
+    private CheckpointLoader() {
+    }
+
+    /** @param path a folder holding config.json and model.safetensors, or a .safetensors file with config.json beside it */
+    public static Loaded load(Path path) {
+        long start = System.nanoTime();
+        Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
+        Path dir = file.toAbsolutePath().getParent();
+        GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
+            if (detected == null) {
+                throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
+                        + "nor Hugging Face GPT-2's (wte.weight, ...) found");
+            }
+            CheckpointLayout layout = detected.layout();
+            String headName = layout.headName(detected.prefix());
+            boolean tied = !st.entries().containsKey(headName);
+            Map<String, List<CheckpointLayout.Source>> sources = layout.sources(cfg, detected.prefix(), tied);
+            checkTensorsAgainstConfig(st, sources, layout, cfg);
+
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            GPTModel.parameterShapes(cfg, tied).forEach((name, shape) -> {
+                Tensor t = Tensor.zeros(shape);
+                for (CheckpointLayout.Source s : sources.get(name)) {
+                    st.readInto(s.name(), t.buffer(), Math.toIntExact(s.offset()), s.transpose());
+                }
+                params.put(name, t);
+            });
+            if (!tied && layout == CheckpointLayout.HUGGING_FACE
+                    && sameValues(params.get("tok_emb.weight"), params.get("out_head.weight"))) {
+                params.remove("out_head.weight"); // GPT2LMHeadModel ties lm_head to wte: keep one array
+            }
+            String dtypes = st.entries().values().stream().map(e -> e.dtype().name())
+                    .collect(Collectors.toCollection(TreeSet::new)).stream().collect(Collectors.joining(","));
+            GPTModel model = GPTModel.of(cfg, params);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            return new Loaded(model, file, layout == CheckpointLayout.BOOK ? "book" : "huggingface", dtypes, millis);
+        }
+    }
+
+    /** Every expected tensor present with the shape the config implies; extra tensors logged, bias mismatches refused. */
+    private static void checkTensorsAgainstConfig(SafetensorsFile st, Map<String, List<CheckpointLayout.Source>> sources,
+                                                  CheckpointLayout layout, GPTConfig cfg) {
+        Set<String> used = new TreeSet<>();
+        for (List<CheckpointLayout.Source> list : sources.values()) {
+            for (CheckpointLayout.Source s : list) {
+                SafetensorsFile.Entry e = st.entries().get(s.name());
+                if (e == null) {
+                    throw new CheckpointException(st.path(), s.name(), "missing tensor");
+                }
+                if (!Arrays.equals(e.shape(), s.shape())) {
+                    throw new CheckpointException(st.path(), s.name(), "shape " + Arrays.toString(e.shape())
+                            + " disagrees with config.json, which implies " + Arrays.toString(s.shape()));
+                }
+                used.add(s.name());
+            }
+        }
+        Set<String> extra = new TreeSet<>(st.entries().keySet());
+        extra.removeAll(used);
+        extra.removeIf(layout::ignored);
+        for (String name : extra) {
+            if (!cfg.qkvBias() && (name.contains(".att.W_") || name.contains(".attn.c_attn.")) && name.endsWith(".bias")) {
+                throw new CheckpointException(st.path(), name, "query/key/value bias present but config.json has qkv_bias false");
+            }
+        }
+        if (!extra.isEmpty()) {
+            log.warn("{}: ignoring {} unknown tensor(s): {}", st.path(), extra.size(), extra);
+        }
+    }
+
+    private static boolean sameValues(Tensor a, Tensor b) {
+        if (a.length() != b.length()) {
+            return false;
+        }
+        FloatBuffer x = a.buffer();
+        FloatBuffer y = b.buffer();
+        return x.equals(y);
+    }
+}
