@@ -1,0 +1,62 @@
+package com.scratchgpt;
+
+import java.nio.file.Path;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import com.scratchgpt.generation.Generator;
+import com.scratchgpt.model.GPTConfig;
+import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.GPTPreset;
+import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.tokenizer.GPT2Tokenizer;
+import com.scratchgpt.weights.CheckpointLoader;
+
+/**
+ * Builds the served model once at start-up: the checkpoint at {@code gpt.model.path}, or the preset
+ * initialised as PyTorch would with {@code gpt.model.seed}. A checkpoint that cannot load stops start-up.
+ */
+@Configuration(proxyBeanMethods = false)
+class ModelConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelConfiguration.class);
+
+    @Bean
+    ServedModel servedModel(GptProperties properties) {
+        GptProperties.Model p = properties.model();
+        if (p.path() != null && !p.path().isBlank()) {
+            CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()));
+            ServedModel served = new ServedModel(loaded.model(), loaded.file().toString(), loaded.layout(),
+                    loaded.dtype(), loaded.loadMillis());
+            log.info("Loaded {} ({} layout, {}) in {} ms: {}", served.source(), served.layout(), served.dtype(),
+                    served.loadMillis(), loaded.model().config());
+            return served;
+        }
+        GPTConfig cfg = GPTPreset.byName(p.preset()).config(p.qkvBias());
+        long start = System.nanoTime();
+        GPTModel model = TorchInitializer.initialize(cfg, p.seed());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        ServedModel served = new ServedModel(model, "preset " + p.preset() + ", seed " + p.seed(), "random-init",
+                "F32", millis);
+        log.info("Initialised {} as torch.manual_seed({}) does in {} ms: {}", p.preset(), p.seed(), millis, cfg);
+        return served;
+    }
+
+    @Bean
+    GPTModel gptModel(ServedModel served) {
+        return served.model();
+    }
+
+    @Bean
+    GPT2Tokenizer gpt2Tokenizer() {
+        return new GPT2Tokenizer();
+    }
+
+    @Bean
+    Generator generator(GPTModel model, GPT2Tokenizer tokenizer) {
+        return new Generator(model, tokenizer);
+    }
+}
