@@ -1,0 +1,77 @@
+package com.scratchgpt.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import com.scratchgpt.HttpTestClient;
+
+import tools.jackson.databind.JsonNode;
+
+/** Actuator exposure, the model health component, info, metrics that move, and the API docs. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class OperationsApiTest {
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void exposesOnlyHealthInfoMetricsAndPrometheus() {
+        JsonNode links = new HttpTestClient(port).get("/actuator").json().get("_links");
+        assertThat(links.propertyNames()).allMatch(name -> name.equals("self") || name.startsWith("health")
+                || name.startsWith("info") || name.startsWith("metrics") || name.startsWith("prometheus"));
+        assertThat(new HttpTestClient(port).get("/actuator/env").status()).isEqualTo(404);
+        assertThat(new HttpTestClient(port).get("/actuator/beans").status()).isEqualTo(404);
+    }
+
+    @Test
+    void healthReportsTheModelComponentUpAndProbeGroups() {
+        HttpTestClient http = new HttpTestClient(port);
+        JsonNode health = http.get("/actuator/health").json();
+        assertThat(health.get("status").asString()).isEqualTo("UP");
+        assertThat(health.get("components").get("model").get("status").asString()).isEqualTo("UP");
+        assertThat(health.get("components").get("model").get("details").get("source").asString()).contains("gpt2-small");
+        assertThat(http.get("/actuator/health/liveness").status()).isEqualTo(200);
+        assertThat(http.get("/actuator/health/readiness").json().get("status").asString()).isEqualTo("UP");
+    }
+
+    @Test
+    void infoDescribesTheModelAndBackend() {
+        JsonNode info = new HttpTestClient(port).get("/actuator/info").json();
+        assertThat(info.get("model").get("totalParameters").asLong()).isEqualTo(163_009_536L);
+        assertThat(info.get("model").get("dtype").asString()).isEqualTo("F32");
+        assertThat(info.get("nd4j").get("blasVendor").asString()).isEqualTo("OPENBLAS");
+    }
+
+    @Test
+    void generationMetricsMoveWithRequests() {
+        HttpTestClient http = new HttpTestClient(port);
+        double before = metric(http, "gpt.generation.tokens");
+        long countBefore = http.get("/actuator/metrics/gpt.generation.duration").json().get("measurements").get(0).get("value").asLong();
+        assertThat(http.postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 3}").status()).isEqualTo(200);
+        assertThat(metric(http, "gpt.generation.tokens")).isEqualTo(before + 3);
+        assertThat(http.get("/actuator/metrics/gpt.generation.duration").json().get("measurements").get(0).get("value").asLong())
+                .isEqualTo(countBefore + 1);
+        assertThat(metric(http, "gpt.model.parameters")).isEqualTo(163_009_536.0);
+        assertThat(metric(http, "gpt.model.memory")).isEqualTo(163_009_536.0 * 4);
+        String prometheus = http.get("/actuator/prometheus").body();
+        assertThat(prometheus).contains("gpt_generation_duration_seconds_bucket").contains("gpt_generation_time_to_first_token_seconds")
+                .contains("gpt_generation_tokens_total").contains("gpt_model_memory_bytes");
+    }
+
+    @Test
+    void openApiDocumentsEveryEndpointAndSwaggerUiIsServed() {
+        HttpTestClient http = new HttpTestClient(port);
+        JsonNode paths = http.get("/v3/api-docs").json().get("paths");
+        assertThat(paths.propertyNames()).contains("/generate", "/generate/stream", "/model/params", "/model/presets",
+                "/tokenize", "/detokenize");
+        assertThat(http.get("/swagger-ui.html").status()).isIn(200, 302);
+        assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
+    }
+
+    private static double metric(HttpTestClient http, String name) {
+        return http.get("/actuator/metrics/" + name).json().get("measurements").get(0).get("value").asDouble();
+    }
+}
