@@ -33,10 +33,17 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
      * @param maxConcurrent requests generating at the same time (sharing each forward pass)
      * @param maxQueue      requests waiting beyond those; more are refused with 429
      * @param timeout       deadline for one request, queueing included
+     * @param maxBatch      sequences sharing one forward pass
+     * @param maxBatchTokens KV-cache positions for all running sequences together, allocated once at start
+     *                      (GPT-2 small: 72 KiB a position; at least one full context)
+     * @param prefillChunk  prompt tokens read per step while other sequences decode
      */
     public record Generation(@Min(1) @DefaultValue("1024") int maxNewTokens,
                              @Min(1) @DefaultValue("16") int maxConcurrent,
                              @Min(0) @DefaultValue("64") int maxQueue,
-                             @DefaultValue("5m") Duration timeout) {
+                             @DefaultValue("5m") Duration timeout,
+                             @Min(1) @DefaultValue("16") int maxBatch,
+                             @Min(1) @DefaultValue("8192") int maxBatchTokens,
+                             @Min(1) @DefaultValue("512") int prefillChunk) {
     }
 }

@@ -7,11 +7,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import com.scratchgpt.generation.Generator;
+import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.ops.GenerationMetrics;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import com.scratchgpt.weights.CheckpointLoader;
 
@@ -55,8 +56,18 @@ class ModelConfiguration {
         return new GPT2Tokenizer();
     }
 
-    @Bean
-    Generator generator(GPTModel model, GPT2Tokenizer tokenizer) {
-        return new Generator(model, tokenizer);
+    /** The one owner of the model at run time; on shutdown it lets requests in flight finish first. */
+    @Bean(destroyMethod = "close")
+    BatchScheduler batchScheduler(GPTModel model, GPT2Tokenizer tokenizer, GptProperties properties,
+                                  GenerationMetrics metrics) {
+        GptProperties.Generation g = properties.generation();
+        int kvTokens = Math.max(g.maxBatchTokens(), model.config().contextLength());
+        BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
+                new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
+                metrics);
+        metrics.bindScheduler(scheduler);
+        log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB)",
+                g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20);
+        return scheduler;
     }
 }

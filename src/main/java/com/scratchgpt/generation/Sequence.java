@@ -4,43 +4,50 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
-import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.KVCache;
 import com.scratchgpt.model.SequenceChunk;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 /**
  * One request in flight: its tokens, its KV cache, its sampler and the text generated so far.
- * Each step it offers the tokens the model has not seen yet and accepts the logits that follow.
+ * Each step it offers the tokens the model has not seen yet and, once the model has seen them all,
+ * accepts the logits that follow.
  */
 final class Sequence {
 
-    private final GenerationRequest request;
+    final GenerationRequest request;
+    final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    final long submittedNanos = System.nanoTime();
+    final long deadlineNanos;
+    volatile boolean cancelled;
+
     private final GPT2Tokenizer tokenizer;
     private final TokenListener listener;
     private final int contextLength;
-    private final KVCache cache;
     private final Sampler sampler;
     private final Continuation text;
     private final List<TokenLogprob> logprobs;
-    private int[] tokens;
-    private int length;
+    private final int[] tokens;
     private final int[] tokenStartByte;
+    private KVCache cache;
+    private int windowStart; // the cache holds tokens[windowStart, windowStart + cache.length())
+    private int length;
     private int generated;
     private int textBytes;
     private FinishReason finish;
 
-    Sequence(GenerationRequest request, GPTConfig cfg, GPT2Tokenizer tokenizer, TokenListener listener) {
+    Sequence(GenerationRequest request, int contextLength, GPT2Tokenizer tokenizer, TokenListener listener,
+             long deadlineNanos) {
         this.request = request;
         this.tokenizer = tokenizer;
         this.listener = listener;
-        this.contextLength = cfg.contextLength();
-        int total = request.promptTokens().length + request.maxNewTokens();
-        this.tokens = Arrays.copyOf(request.promptTokens(), total);
+        this.contextLength = contextLength;
+        this.deadlineNanos = deadlineNanos;
+        this.tokens = Arrays.copyOf(request.promptTokens(), request.promptTokens().length + request.maxNewTokens());
         this.length = request.promptTokens().length;
         this.tokenStartByte = new int[request.maxNewTokens()];
-        this.cache = new KVCache(cfg, Math.min(contextLength, Math.max(1, total - 1)));
         this.sampler = Sampler.of(request);
         this.text = new Continuation(request.stop());
         this.logprobs = request.logprobs() != null ? new ArrayList<>() : null;
@@ -49,25 +56,53 @@ final class Sequence {
         }
     }
 
+    /** KV positions this sequence needs at most: the model never runs its last token. */
+    int cacheCapacity() {
+        return Math.min(contextLength, Math.max(1, tokens.length - 1));
+    }
+
+    void attach(KVCache cache) {
+        this.cache = cache;
+    }
+
+    KVCache cache() {
+        return cache;
+    }
+
     boolean finished() {
         return finish != null;
     }
 
+    int generatedCount() {
+        return generated;
+    }
+
     /**
-     * The tokens the model must run next, exactly as the seeds crop: the window is the last
-     * context_length tokens with positions from 0. While the sequence fits in the context, the cache
-     * holds the window's start and only the new tokens run; past it, the window slides, every position
-     * changes, and the whole window runs again.
+     * The next tokens for the model, at most {@code maxTokens}, cropped exactly as the seeds crop: the
+     * window is the last context_length tokens with positions from 0. While the sequence fits in the
+     * context the window only grows and the cache keeps its start; past it the window slides, every
+     * position changes, and the whole window runs again.
      */
-    SequenceChunk nextChunk() {
-        int from;
-        if (length <= contextLength) {
-            from = cache.length();
-        } else {
+    SequenceChunk nextChunk(int maxTokens) {
+        int start = Math.max(0, length - contextLength);
+        if (start != windowStart) {
             cache.clear();
-            from = length - contextLength;
+            windowStart = start;
         }
-        return new SequenceChunk(Arrays.copyOfRange(tokens, from, length), cache);
+        int from = windowStart + cache.length();
+        int to = Math.min(length, from + maxTokens);
+        return new SequenceChunk(Arrays.copyOfRange(tokens, from, to), cache);
+    }
+
+    /** Tokens the model must still run before this sequence can sample: 1 while decoding. */
+    int pendingTokens() {
+        int start = Math.max(0, length - contextLength);
+        return start != windowStart ? length - start : length - windowStart - cache.length();
+    }
+
+    /** True when the model has seen every token, so the last step's logits predict the next one. */
+    boolean readyToSample() {
+        return windowStart + cache.length() == length;
     }
 
     /** Takes the logits after the last token: choose, record, and check whether generation ends. */
@@ -96,7 +131,7 @@ final class Sequence {
         listener.onToken(index, token, released);
     }
 
-    GenerationResult result() {
+    GenerationResult toResult() {
         int kept = generated;
         if (finish == FinishReason.STOP) {
             // drop the tokens that begin inside or after the stop sequence

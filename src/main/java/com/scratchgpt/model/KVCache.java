@@ -2,27 +2,40 @@ package com.scratchgpt.model;
 
 /**
  * One sequence's keys and values, per layer, for the positions it has already run: the prompt runs
- * through the model once, then each new token only attends to what is stored here.
- * Allocated once for a capacity of at most context_length positions.
+ * through the model once, then each new token only attends to what is stored here. The memory is a
+ * range of rows in a {@link KVCachePool}'s per-layer arrays, or arrays of its own.
  */
 public final class KVCache {
 
-    private final Tensor[] keys;   // per layer: (capacity, emb), heads side by side as the projection writes them
-    private final Tensor[] values; // per layer: (capacity, emb)
+    private final Tensor[] keys;   // per layer: (rows, emb), heads side by side as the projection writes them
+    private final Tensor[] values; // per layer: (rows, emb)
+    private final int firstRow;
     private final int capacity;
+    private final int emb;
     private int length;
 
+    /** A cache with arrays of its own, for at most {@code capacity} <= context_length positions. */
     public KVCache(GPTConfig cfg, int capacity) {
+        this(newLayers(cfg, capacity), newLayers(cfg, capacity), 0, capacity, cfg);
+    }
+
+    KVCache(Tensor[] keys, Tensor[] values, int firstRow, int capacity, GPTConfig cfg) {
         if (capacity <= 0 || capacity > cfg.contextLength()) {
             throw new IllegalArgumentException("KV cache capacity must be in 1.." + cfg.contextLength() + ", got " + capacity);
         }
+        this.keys = keys;
+        this.values = values;
+        this.firstRow = firstRow;
         this.capacity = capacity;
-        this.keys = new Tensor[cfg.nLayers()];
-        this.values = new Tensor[cfg.nLayers()];
-        for (int l = 0; l < cfg.nLayers(); l++) {
-            keys[l] = Tensor.zeros(capacity, cfg.embDim());
-            values[l] = Tensor.zeros(capacity, cfg.embDim());
+        this.emb = cfg.embDim();
+    }
+
+    private static Tensor[] newLayers(GPTConfig cfg, int capacity) {
+        Tensor[] t = new Tensor[cfg.nLayers()];
+        for (int l = 0; l < t.length; l++) {
+            t[l] = Tensor.zeros(capacity, cfg.embDim());
         }
+        return t;
     }
 
     /** Positions stored so far; the next token's position. */
@@ -47,15 +60,19 @@ public final class KVCache {
         return values[layer];
     }
 
+    /** Flat offset of position {@code position}'s row in the layer arrays. */
+    long offset(int position) {
+        return (long) (firstRow + position) * emb;
+    }
+
+    int firstRow() {
+        return firstRow;
+    }
+
     void advance(int positions) {
         if (length + positions > capacity) {
             throw new IllegalStateException("KV cache overflow: " + (length + positions) + " > " + capacity);
         }
         length += positions;
-    }
-
-    /** Bytes of memory held. */
-    public long sizeBytes() {
-        return 2L * keys.length * keys[0].length() * Float.BYTES;
     }
 }

@@ -58,17 +58,18 @@ public final class MultiHeadAttention {
         int total = start + n;
         for (int i = 0; i < n; i++) {
             int src = (firstRow + i) * 3 * emb;
-            keys.copyFrom(act.qkv, src + emb, (start + i) * emb, emb);
-            values.copyFrom(act.qkv, src + 2 * emb, (start + i) * emb, emb);
+            int dst = Math.toIntExact(cache.offset(start + i));
+            keys.copyFrom(act.qkv, src + emb, dst, emb);
+            values.copyFrom(act.qkv, src + 2 * emb, dst, emb);
         }
         for (int h = 0; h < nHeads; h++) {
             int col = h * headDim;
             // scores (n, total) = q_h (n, hd) · k_h (total, hd)^T / sqrt(hd)
             Blas.gemm(n, total, headDim, scale, act.qkv.at((long) firstRow * 3 * emb + col), 3 * emb,
-                    keys.at(col), emb, true, 0f, act.scores.at(0), total);
+                    keys.at(cache.offset(0) + col), emb, true, 0f, act.scores.at(0), total);
             causalSoftmax(act.scores, n, start, total);
             // context_h (n, hd) = weights (n, total) · v_h (total, hd)
-            Blas.gemm(n, headDim, total, 1f, act.scores.at(0), total, values.at(col), emb, false, 0f,
+            Blas.gemm(n, headDim, total, 1f, act.scores.at(0), total, values.at(cache.offset(0) + col), emb, false, 0f,
                     act.context.at((long) firstRow * emb + col), emb);
         }
     }

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import com.scratchgpt.Fixtures;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
-import com.scratchgpt.generation.Generator;
+import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.SimpleGenerator;
 import com.scratchgpt.generation.TokenLogprob;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
@@ -47,7 +47,13 @@ public final class ReferenceAssertions {
 
     /** The cached generator reproduces every greedy run, token for token, with log-probabilities within 1e-3. */
     public static void assertCachedGreedyRuns(GPTModel model, Fixtures fixture) {
-        Generator generator = new Generator(model, new GPT2Tokenizer());
+        try (BatchScheduler scheduler = TestModels.scheduler(model)) {
+            assertCachedGreedyRuns(scheduler, fixture);
+        }
+    }
+
+    /** As above, on this scheduler. */
+    public static void assertCachedGreedyRuns(BatchScheduler generator, Fixtures fixture) {
         for (Fixtures.Run run : fixture.runs()) {
             GenerationRequest request = new GenerationRequest(run.prompt(), run.generated().length, 0.0, null, null,
                     null, List.of(), 5);

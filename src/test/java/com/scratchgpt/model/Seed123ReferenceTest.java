@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 
 import com.scratchgpt.Fixtures;
 import com.scratchgpt.generation.GenerationRequest;
-import com.scratchgpt.generation.Generator;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 /** The default model, GPT_CONFIG_124M after torch.manual_seed(123), against PyTorch. */
@@ -41,8 +40,10 @@ class Seed123ReferenceTest {
         GPT2Tokenizer tokenizer = new GPT2Tokenizer();
         int[] prompt = tokenizer.encode("Hello, I am");
         assertThat(prompt).containsExactly(15496, 11, 314, 716);
-        var result = new Generator(model, tokenizer).generate(GenerationRequest.greedy(prompt, 6));
-        assertThat(result.generatedText()).isEqualTo(" Featureiman Byeswickattribute argue");
+        try (var scheduler = TestModels.scheduler(model)) {
+            var result = scheduler.generate(GenerationRequest.greedy(prompt, 6));
+            assertThat(result.generatedText()).isEqualTo(" Featureiman Byeswickattribute argue");
+        }
     }
 
     @Test
