@@ -1,0 +1,130 @@
+package com.scratchgpt.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.TestModels;
+import com.scratchgpt.tokenizer.GPT2Tokenizer;
+
+/** Continuous batching: results independent of company, limits, deadlines and cancellation. */
+class BatchingTest {
+
+    static final GPT2Tokenizer TOKENIZER = new GPT2Tokenizer();
+
+    @Test
+    void aRequestGetsTheSameTokensAloneAsAmong31Others() {
+        GPTModel model = TestModels.seed123();
+        Random random = new Random(11);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            int[] prompt = random.ints(1 + random.nextInt(40), 0, 50257).toArray();
+            requests.add(new GenerationRequest(prompt, 4 + random.nextInt(12), 0.0, null, null, null, List.of(), 2));
+        }
+        List<GenerationResult> together = new ArrayList<>();
+        try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER,
+                new BatchScheduler.Limits(32, 32, 32, 32 * 64, 64), BatchScheduler.Observer.NONE)) {
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            for (GenerationRequest r : requests) {
+                futures.add(scheduler.submit(r, TokenListener.NONE, TimeUnit.MINUTES.toNanos(5)));
+            }
+            futures.forEach(f -> together.add(f.join()));
+        }
+        try (BatchScheduler alone = TestModels.scheduler(model)) {
+            for (int i = 0; i < requests.size(); i++) {
+                GenerationResult solo = alone.generate(requests.get(i));
+                GenerationResult batched = together.get(i);
+                assertThat(batched.generatedTokens()).as("request %d", i).containsExactly(solo.generatedTokens());
+                for (int t = 0; t < solo.logprobs().size(); t++) {
+                    assertThat(batched.logprobs().get(t).logprob())
+                            .isCloseTo(solo.logprobs().get(t).logprob(), org.assertj.core.data.Offset.offset(1e-4));
+                }
+            }
+        }
+    }
+
+    @Test
+    void beyondTheRunningSlotsAndTheQueueRequestsAreRefused() throws Exception {
+        CountDownLatch firstToken = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        int[] prompt = TOKENIZER.encode("Hello");
+        try (BatchScheduler scheduler = new BatchScheduler(TestModels.seed123(), TOKENIZER,
+                new BatchScheduler.Limits(1, 1, 1, 2048, 512), BatchScheduler.Observer.NONE)) {
+            // the running request blocks the model thread in its listener until released
+            CompletableFuture<GenerationResult> running = scheduler.submit(GenerationRequest.greedy(prompt, 2),
+                    (i, t, s) -> {
+                        firstToken.countDown();
+                        await(release);
+                    }, TimeUnit.MINUTES.toNanos(1));
+            assertThat(firstToken.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<GenerationResult> queued = scheduler.submit(GenerationRequest.greedy(prompt, 1),
+                    TokenListener.NONE, TimeUnit.MINUTES.toNanos(1));
+            assertThatThrownBy(() -> scheduler.submit(GenerationRequest.greedy(prompt, 1), TokenListener.NONE,
+                    TimeUnit.MINUTES.toNanos(1))).isInstanceOf(OverloadedException.class);
+            release.countDown();
+            assertThat(running.get(30, TimeUnit.SECONDS).generatedTokens()).hasSize(2);
+            assertThat(queued.get(30, TimeUnit.SECONDS).generatedTokens()).hasSize(1);
+            assertThat(scheduler.kvCacheUsed()).isZero();
+        }
+    }
+
+    @Test
+    void aRequestPastItsDeadlineEndsWithAClearError() {
+        try (BatchScheduler scheduler = TestModels.scheduler(TestModels.seed123())) {
+            CompletableFuture<GenerationResult> f = scheduler.submit(GenerationRequest.greedy(TOKENIZER.encode("Hi"), 500),
+                    TokenListener.NONE, TimeUnit.MILLISECONDS.toNanos(300));
+            assertThatThrownBy(f::join).isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(DeadlineExceededException.class);
+            waitUntil(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
+        }
+    }
+
+    @Test
+    void aCancelledRequestLeavesTheBatchAtTheNextStep() {
+        try (BatchScheduler scheduler = TestModels.scheduler(TestModels.seed123())) {
+            List<Integer> seen = new ArrayList<>();
+            CompletableFuture<GenerationResult>[] f = new CompletableFuture[1];
+            f[0] = scheduler.submit(GenerationRequest.greedy(TOKENIZER.encode("Hi"), 500), (i, t, s) -> {
+                seen.add(i);
+                if (i == 2) {
+                    f[0].cancel(true);
+                }
+            }, TimeUnit.MINUTES.toNanos(1));
+            assertThatThrownBy(f[0]::join).isInstanceOf(CancellationException.class);
+            waitUntil(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
+            assertThat(seen).containsExactly(0, 1, 2);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 30 s").isLessThan(end);
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
