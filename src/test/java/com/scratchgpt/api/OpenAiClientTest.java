@@ -1,0 +1,50 @@
+package com.scratchgpt.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * The official OpenAI client library (npm package {@code openai}, src/test/node) against the real
+ * server: plain and streamed completions, several prompts, n, seeds, logprobs, errors.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class OpenAiClientTest {
+
+    static final File NODE_DIR = new File("src/test/node");
+
+    @LocalServerPort
+    int port;
+
+    @Test
+    void officialOpenAiClientWorksUnchanged() throws Exception {
+        if (!new File(NODE_DIR, "node_modules/openai").isDirectory()) {
+            Run install = run(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
+            assertThat(install.exitCode()).as("npm ci in src/test/node:\n%s", install.output()).isZero();
+        }
+        Run check = run(List.of("node", "openai-check.mjs", "http://localhost:" + port), 300);
+        assertThat(check.exitCode()).as("node openai-check.mjs:\n%s", check.output()).isZero();
+        assertThat(check.output()).contains("7 passed, 0 failed");
+    }
+
+    record Run(int exitCode, String output) {
+    }
+
+    private static Run run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(NODE_DIR).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new Run(-1, "timed out\n" + new String(out, StandardCharsets.UTF_8));
+        }
+        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+}
