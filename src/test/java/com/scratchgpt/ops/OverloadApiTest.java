@@ -1,0 +1,51 @@
+package com.scratchgpt.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.generation.BatchScheduler;
+
+/** Beyond the generation slots and the queue, requests get 429 with Retry-After; a deadline ends with 503. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+class OverloadApiTest {
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    BatchScheduler scheduler;
+
+    @Test
+    void aRequestBeyondTheLimitsGets429ThenTheDeadlineEndsTheLongOne() throws Exception {
+        HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
+        CompletableFuture<HttpResponse<String>> first = HttpClient.newHttpClient()
+                .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (scheduler.running() == 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        var refused = new HttpTestClient(port).postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 1}");
+        assertThat(refused.status()).isEqualTo(429);
+        assertThat(refused.contentType()).startsWith("application/problem+json");
+        assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
+
+        HttpResponse<String> timedOut = first.get();
+        assertThat(timedOut.statusCode()).isEqualTo(503);
+        assertThat(timedOut.body()).contains("deadline");
+        assertThat(new HttpTestClient(port).postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 1}").status())
+                .isEqualTo(200);
+    }
+}
