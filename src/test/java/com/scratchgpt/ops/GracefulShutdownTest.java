@@ -1,0 +1,77 @@
+package com.scratchgpt.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import com.scratchgpt.HttpTestClient;
+
+/** The real service as its own process: on SIGTERM a request in flight completes, then the process exits. */
+class GracefulShutdownTest {
+
+    @Test
+    void aRequestInFlightSurvivesSigterm() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        File log = File.createTempFile("scratchgpt-shutdown", ".log");
+        Process app = new ProcessBuilder(List.of(
+                new File(System.getProperty("java.home"), "bin/java").getPath(),
+                "-cp", System.getProperty("java.class.path"),
+                "com.scratchgpt.ScratchGptApplication", "--server.port=" + port,
+                "--logging.level.org.springframework.boot=INFO"))
+                .redirectErrorStream(true).redirectOutput(log).start();
+        try {
+            HttpTestClient http = new HttpTestClient(port);
+            waitFor(() -> http.get("/actuator/health").status() == 200, 120);
+
+            HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 80}")).build();
+            CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient()
+                    .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
+            waitFor(() -> http.get("/actuator/metrics/gpt.generation.requests.running").json()
+                    .get("measurements").get(0).get("value").asDouble() == 1.0, 60);
+
+            app.destroy(); // SIGTERM
+
+            HttpResponse<String> response = inFlight.get(120, TimeUnit.SECONDS);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(HttpTestClient.parse(response.body()).get("usage").get("generatedTokens").asInt()).isEqualTo(80);
+            assertThat(app.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(Files.readString(log.toPath())).contains("Commencing graceful shutdown");
+        } finally {
+            app.destroyForcibly();
+            Files.deleteIfExists(log.toPath());
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < end) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // not up yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("condition not met within " + seconds + " s");
+    }
+}
