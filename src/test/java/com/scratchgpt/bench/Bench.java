@@ -1,0 +1,319 @@
+package com.scratchgpt.bench;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sasum;
+import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.scratchgpt.generation.BatchScheduler;
+import com.scratchgpt.generation.GenerationRequest;
+import com.scratchgpt.generation.GenerationResult;
+import com.scratchgpt.generation.SimpleGenerator;
+import com.scratchgpt.model.Activations;
+import com.scratchgpt.model.GPTConfig;
+import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.KVCache;
+import com.scratchgpt.model.SequenceChunk;
+import com.scratchgpt.model.Tensor;
+import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.tokenizer.GPT2Tokenizer;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The engine benchmark for GPT-2 small (float32): prefill, decode at batch 1 and batched, time to first
+ * token, the seeds' loop, peak RSS; the machine's memory read bandwidth and GEMM peak measured in the
+ * same run, each figure as a ratio to its ceiling; and the PyTorch reference with a KV cache side by side.
+ *
+ * <p>Run: {@code ./mvnw -Pbench verify} (writes target/bench/results.md). Not part of the tests.
+ */
+public final class Bench {
+
+    static final StringBuilder REPORT = new StringBuilder();
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = Arrays.asList(args).contains("--quick");
+        int reps = quick ? 2 : 5;
+        line("# ScratchGPT benchmark, %s", LocalDateTime.now().withNano(0));
+        line("");
+        line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d", Runtime.getRuntime().availableProcessors(),
+                cpuModel(), memTotal(), System.getProperty("java.version"),
+                org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads());
+        double bandwidth = readBandwidth(reps);
+        double gemmPeak = gemmPeak(reps);
+        line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
+        line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
+
+        GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
+        GPTModel model = TorchInitializer.initialize(cfg, 123);
+        long weightBytes = weightBytesReadPerToken(model);
+        double decodeCeiling = bandwidth / weightBytes;
+        line("Weights read per decoded token: %.1f MB (blocks and output head) -> decode ceiling %.1f tokens/s",
+                weightBytes / 1e6, decodeCeiling);
+        line("");
+        line("| figure | ScratchGPT | ceiling | ratio to ceiling |");
+        line("| --- | --- | --- | --- |");
+
+        Map<String, Double> ours = new LinkedHashMap<>();
+        for (int prompt : new int[] {128, 512}) {
+            double seconds = bestPrefill(model, prompt, reps);
+            double flopsPerToken = flopsPerPromptToken(cfg, prompt);
+            ours.put("prefill_tokens_per_s_" + prompt, prompt / seconds);
+            line("| prefill, %d-token prompt | %.0f tokens/s | %.0f tokens/s (GEMM peak) | %.2f |", prompt,
+                    prompt / seconds, gemmPeak / flopsPerToken, flopsPerToken * prompt / seconds / gemmPeak);
+        }
+
+        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
+        int[] prompt4 = tokenizer.encode("Hello, I am");
+        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
+                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), BatchScheduler.Observer.NONE)) {
+            generate(scheduler, prompt4, 16); // warm-up
+            double best = 0;
+            for (int r = 0; r < reps; r++) {
+                long[] times = generate(scheduler, prompt4, 128);
+                best = Math.max(best, 127 / ((times[127] - times[0]) / 1e9));
+            }
+            ours.put("decode_tokens_per_s_128", best);
+            line("| decode, batch 1, 128 new tokens | %.1f tokens/s | %.1f tokens/s (bandwidth) | %.2f |", best,
+                    decodeCeiling, best / decodeCeiling);
+
+            long[] times = generate(scheduler, prompt4, 520);
+            double at32 = medianGap(times, 32);
+            double at512 = medianGap(times, 512);
+            double floor32 = (weightBytes + kvBytes(cfg, 32)) / bandwidth;
+            double floor512 = (weightBytes + kvBytes(cfg, 512)) / bandwidth;
+            ours.put("decode_ms_at_32", at32 * 1e3);
+            ours.put("decode_ms_at_512", at512 * 1e3);
+            line("| decode cost at position 32 | %.2f ms | %.2f ms | %.2f |", at32 * 1e3, floor32 * 1e3, floor32 / at32);
+            line("| decode cost at position 512 | %.2f ms (%.2fx the 32nd) | %.2f ms | %.2f |", at512 * 1e3, at512 / at32,
+                    floor512 * 1e3, floor512 / at512);
+
+            int[] prompt128 = new Random(1).ints(128, 0, 50257).toArray();
+            double ttft = Double.MAX_VALUE;
+            for (int r = 0; r < reps; r++) {
+                long start = System.nanoTime();
+                ttft = Math.min(ttft, (generate(scheduler, prompt128, 1)[0] - start) / 1e9);
+            }
+            ours.put("ttft_ms_128", ttft * 1e3);
+            line("| time to first token, 128-token prompt | %.0f ms | | |", ttft * 1e3);
+
+            line("");
+            line("Batched decoding: N concurrent greedy streams, 64 new tokens each after 4-token prompts, one scheduler:");
+            line("");
+            line("| streams | aggregate decode tokens/s | x one stream |");
+            line("| --- | --- | --- |");
+            double single = 0;
+            for (int n : new int[] {1, 4, 16, 32}) {
+                double rate = batchedDecode(scheduler, n, 64);
+                single = n == 1 ? rate : single;
+                line("| %d | %.1f | %.2f |", n, rate, rate / single);
+            }
+        }
+
+        int seedsTokens = quick ? 8 : 32;
+        long start = System.nanoTime();
+        SimpleGenerator.generateTextSimple(model, new int[][] {prompt4}, seedsTokens, cfg.contextLength());
+        double seeds = seedsTokens / ((System.nanoTime() - start) / 1e9);
+        ours.put("seeds_loop_tokens_per_s", seeds);
+        double rss = peakRssMb();
+        ours.put("peak_rss_mb", rss);
+        line("");
+        line("The seeds' loop (no cache, the whole window every step): %.1f tokens/s over %d tokens", seeds, seedsTokens);
+        line("Peak RSS of the benchmark process: %.0f MB (weights %d MB, KV-cache pool %d MB)", rss,
+                model.parameterBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
+
+        pytorchSideBySide(ours, quick);
+
+        Path out = Path.of("target", "bench", "results.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, REPORT.toString());
+        System.out.println("\nwrote " + out);
+    }
+
+    /** Per decoded token every block weight and the output head are read once; embeddings only one row each. */
+    static long weightBytesReadPerToken(GPTModel model) {
+        long bytes = 0;
+        for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
+            if (!e.getKey().startsWith("tok_emb") && !e.getKey().startsWith("pos_emb")) {
+                bytes += e.getValue().length() * 4;
+            }
+        }
+        return model.tiedOutputHead() ? bytes + model.parameters().get("tok_emb.weight").length() * 4 : bytes;
+    }
+
+    /** Keys and values of every layer for this many positions. */
+    static long kvBytes(GPTConfig cfg, int positions) {
+        return 2L * cfg.nLayers() * positions * cfg.embDim() * 4;
+    }
+
+    /** Matrix-product FLOPs per prompt token: 2 per block weight, plus q k^T and w v (half of them masked). */
+    static double flopsPerPromptToken(GPTConfig cfg, int promptLength) {
+        double e = cfg.embDim();
+        return cfg.nLayers() * (2 * 12 * e * e + 2 * 2 * e * promptLength / 2.0);
+    }
+
+    static double bestPrefill(GPTModel model, int prompt, int reps) {
+        Activations act = new Activations(model.config(), prompt, 1);
+        KVCache cache = new KVCache(model.config(), prompt);
+        int[] tokens = new Random(prompt).ints(prompt, 0, 50257).toArray();
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r <= reps; r++) {
+            cache.clear();
+            long t = System.nanoTime();
+            model.forward(List.of(new SequenceChunk(tokens, cache)), act);
+            if (r > 0) { // the first run warms up
+                best = Math.min(best, (System.nanoTime() - t) / 1e9);
+            }
+        }
+        return best;
+    }
+
+    /** Generates greedily; returns the time each token arrived. */
+    static long[] generate(BatchScheduler scheduler, int[] prompt, int n) {
+        long[] times = new long[n];
+        scheduler.submit(GenerationRequest.greedy(prompt, n), (i, t, s) -> times[i] = System.nanoTime(),
+                TimeUnit.HOURS.toNanos(1)).join();
+        return times;
+    }
+
+    /** Median time between consecutive tokens around this index. */
+    static double medianGap(long[] times, int around) {
+        double[] gaps = new double[9];
+        for (int i = 0; i < gaps.length; i++) {
+            int k = around - 4 + i;
+            gaps[i] = (times[k] - times[k - 1]) / 1e9;
+        }
+        Arrays.sort(gaps);
+        return gaps[gaps.length / 2];
+    }
+
+    /** Tokens per second over the window where every stream is decoding. */
+    static double batchedDecode(BatchScheduler scheduler, int streams, int tokens) {
+        Random random = new Random(streams);
+        long[][] times = new long[streams][tokens];
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (int s = 0; s < streams; s++) {
+            long[] t = times[s];
+            futures.add(scheduler.submit(GenerationRequest.greedy(random.ints(4, 0, 50257).toArray(), tokens),
+                    (i, tok, text) -> t[i] = System.nanoTime(), TimeUnit.HOURS.toNanos(1)));
+        }
+        futures.forEach(CompletableFuture::join);
+        long first = Arrays.stream(times).mapToLong(t -> t[0]).max().orElseThrow();
+        long last = Arrays.stream(times).mapToLong(t -> t[tokens - 1]).max().orElseThrow();
+        long counted = Arrays.stream(times).mapToLong(t -> Arrays.stream(t).filter(x -> x > first).count()).sum();
+        return counted / ((last - first) / 1e9);
+    }
+
+    /** Read bandwidth: two threads each summing half of 1 GiB with OpenBLAS (vectorised, memory-bound). */
+    static double readBandwidth(int reps) throws InterruptedException {
+        long n = 256L * 1024 * 1024;
+        Tensor big = Tensor.zeros(n);
+        double best = 0;
+        for (int r = 0; r <= reps; r++) {
+            long t = System.nanoTime();
+            Thread[] threads = new Thread[2];
+            for (int i = 0; i < 2; i++) {
+                long offset = i * n / 2;
+                threads[i] = new Thread(() -> cblas_sasum((int) (n / 2), big.at(offset), 1));
+                threads[i].start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            if (r > 0) {
+                best = Math.max(best, n * 4 / ((System.nanoTime() - t) / 1e9));
+            }
+        }
+        return best;
+    }
+
+    static double gemmPeak(int reps) {
+        Tensor a = Tensor.zeros(512, 768);
+        Tensor b = Tensor.zeros(3072, 768);
+        Tensor c = Tensor.zeros(512, 3072);
+        double best = 0;
+        for (int r = 0; r <= reps + 1; r++) {
+            long t = System.nanoTime();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 512, 3072, 768, 1f, a.at(0), 768, b.at(0), 768, 0f,
+                    c.at(0), 3072);
+            if (r > 1) {
+                best = Math.max(best, 2.0 * 512 * 3072 * 768 / ((System.nanoTime() - t) / 1e9));
+            }
+        }
+        return best;
+    }
+
+    /** Runs bench/pytorch_reference.py (when Debian's python3-torch is installed) and prints both side by side. */
+    static void pytorchSideBySide(Map<String, Double> ours, boolean quick) throws IOException, InterruptedException {
+        File script = new File("bench/pytorch_reference.py");
+        File json = new File("target/bench/pytorch.json");
+        line("");
+        if (!new File("/usr/bin/python3").canExecute() || !script.isFile()) {
+            line("PyTorch reference: not run (needs /usr/bin/python3 with python3-torch)");
+            return;
+        }
+        Files.createDirectories(json.toPath().getParent());
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.getPath(), "--json", json.getPath()));
+        if (quick) {
+            cmd.add("--quick");
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0 || !json.isFile()) {
+            line("PyTorch reference: failed (apt-get install python3-torch libopenblas0-pthread)%n```%n%s%n```", output.strip());
+            return;
+        }
+        JsonNode torch = JsonMapper.builder().build().readTree(json);
+        line("PyTorch %s with a KV cache, same machine, same run (bench/pytorch_reference.py):",
+                torch.path("torch_version").asString());
+        line("");
+        line("| figure | ScratchGPT | PyTorch | ScratchGPT advantage |");
+        line("| --- | --- | --- | --- |");
+        for (Map.Entry<String, Double> e : ours.entrySet()) {
+            if (torch.has(e.getKey())) {
+                double theirs = torch.get(e.getKey()).asDouble();
+                boolean lowerIsBetter = e.getKey().contains("_ms") || e.getKey().contains("rss");
+                line("| %s | %.1f | %.1f | %.2fx |", e.getKey(), e.getValue(), theirs,
+                        lowerIsBetter ? theirs / e.getValue() : e.getValue() / theirs);
+            }
+        }
+    }
+
+    static String cpuModel() throws IOException {
+        return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+    }
+
+    static String memTotal() throws IOException {
+        return Files.readAllLines(Path.of("/proc/meminfo")).get(0).replaceAll("\\s+", " ");
+    }
+
+    static double peakRssMb() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM"))
+                .findFirst().map(l -> Double.parseDouble(l.replaceAll("[^0-9]", "")) / 1024).orElse(-1.0);
+    }
+
+    static void line(String format, Object... args) {
+        String s = String.format(Locale.ROOT, format, args);
+        System.out.println(s);
+        REPORT.append(s).append('\n');
+    }
+}
