@@ -40,17 +40,34 @@ pm() { timeout 120 bash "$SANDBOX" podman "$@"; }
 command -v curl >/dev/null || fail "curl is needed on the host"
 
 cleanup() {
-  local rc=$?
-  if pm container exists "$NAME" 2>/dev/null; then
-    if [[ $rc -ne 0 ]]; then log "container logs (last 40 lines):"; pm logs --tail 40 "$NAME" >&2 || true; fi
-    pm rm -f -t 5 "$NAME" >/dev/null 2>&1 || true
-  fi
+  local rc=$? c
+  for c in "$NAME" "$NAME-weights"; do
+    pm container exists "$c" 2>/dev/null || continue
+    if [[ $rc -ne 0 ]]; then log "$c logs (last 40 lines):"; pm logs --tail 40 "$c" >&2 || true; fi
+    pm rm -f -v -t 5 "$c" >/dev/null 2>&1 || true  # -v: also the anonymous /models volume
+  done
   if [[ ${KEEP_IMAGE:-0} != 1 && ${SKIP_BUILD:-0} != 1 ]]; then
     pm rmi "$IMAGE" >/dev/null 2>&1 || true
   fi
   if [[ $rc -eq 0 ]]; then log "PASS"; else log "FAILED (exit $rc)"; fi
 }
 trap cleanup EXIT
+
+# wait_up CONTAINER URL: polls URL/actuator/health until UP (bounded); sets $health and $startup
+wait_up() {
+  local c=$1 url=$2 t0_ns deadline ms
+  t0_ns=$3
+  deadline=$((SECONDS + START_TIMEOUT))
+  while :; do
+    health=$(curl -sS --max-time 3 "$url/actuator/health" 2>/dev/null || true)
+    [[ $health == *'"status":"UP"'* && $health != *'"status":"DOWN"'* ]] && break
+    [[ $(pm inspect --format '{{.State.Running}}' "$c") == true ]] || fail "$c exited during start-up"
+    (( SECONDS < deadline )) || fail "$c: health not UP after ${START_TIMEOUT}s: ${health:-no answer}"
+    sleep 0.5
+  done
+  ms=$(( ($(date +%s%N) - t0_ns) / 1000000 ))
+  startup=$((ms / 1000)).$(printf %03d $((ms % 1000)))
+}
 
 # ---- 1. sandbox and image ------------------------------------------------------------------------
 log "sandbox: $SANDBOX"
@@ -77,32 +94,24 @@ log "image config: user=$user, healthcheck and EXPOSE 8080 present"
 log "starting $NAME (127.0.0.1:$PORT -> 8080, memory $MEMORY)"
 t0_ns=$(date +%s%N)
 pm run -d --name "$NAME" -p "127.0.0.1:$PORT:8080" --memory "$MEMORY" "$IMAGE" >/dev/null || fail "podman run"
-deadline=$((SECONDS + START_TIMEOUT))
-health=
-while :; do
-  health=$(curl -sS --max-time 3 "$BASE/actuator/health" 2>/dev/null || true)
-  [[ $health == *'"status":"UP"'* && $health != *'"status":"DOWN"'* ]] && break
-  [[ $(pm inspect --format '{{.State.Running}}' "$NAME") == true ]] || fail "container exited during start-up"
-  (( SECONDS < deadline )) || fail "health not UP after ${START_TIMEOUT}s: ${health:-no answer}"
-  sleep 0.5
-done
-ms=$(( ($(date +%s%N) - t0_ns) / 1000000 ))
-startup=$((ms / 1000)).$(printf %03d $((ms % 1000)))
+wait_up "$NAME" "$BASE" "$t0_ns"
+main_startup=$startup
 log "health UP after ${startup}s: $health"
 [[ $health == *'"model":{'* ]] || fail "health has no model component"
 for probe in liveness readiness; do
   [[ $(curl -sS --max-time 5 "$BASE/actuator/health/$probe") == *'"status":"UP"'* ]] || fail "$probe not UP"
 done
-pm logs "$NAME" 2>&1 | grep -q '^scratchgpt: memory limit' || fail "entrypoint sizing line missing from logs"
-log "sizing: $(pm logs "$NAME" 2>&1 | grep -m1 '^scratchgpt: memory limit')"
+sizing=$(pm logs "$NAME" 2>&1 | grep '^scratchgpt: memory limit' || true)
+[[ -n $sizing ]] || fail "entrypoint sizing line missing from logs"
+log "sizing: $sizing"
 
 # ---- 3. the API ----------------------------------------------------------------------------------
 answer=$(curl -sS --max-time 60 -H 'Content-Type: application/json' \
   -d '{"prompt":"Hello, I am","maxNewTokens":6}' "$BASE/generate") || fail "POST /generate"
 log "POST /generate -> $answer"
 [[ $answer == *"\"generatedText\":\"$EXPECTED\""* ]] || fail "generatedText is not \"$EXPECTED\""
-curl -sS --max-time 10 "$BASE/actuator/prometheus" | grep -q '^gpt_model_parameters' \
-  || fail "/actuator/prometheus lacks gpt_model_parameters"
+metrics=$(curl -sS --max-time 10 "$BASE/actuator/prometheus") || fail "GET /actuator/prometheus"
+grep -q '^gpt_model_parameters' <<<"$metrics" || fail "/actuator/prometheus lacks gpt_model_parameters"
 uid=$(pm exec "$NAME" id -u)
 [[ $uid != 0 ]] || fail "process runs as root inside the container"
 log "prometheus metrics present; process uid $uid"
@@ -133,4 +142,22 @@ grep -q 'Commencing graceful shutdown' <<<"$logs" || fail "no 'Commencing gracef
 grep -q 'Graceful shutdown complete' <<<"$logs" || fail "no 'Graceful shutdown complete' in the logs"
 log "logs show Spring's graceful shutdown"
 
-echo "image=$IMAGE size_bytes=$size startup_seconds=$startup generate=\"$EXPECTED\" exit_code=$code"
+# ---- 6. weights from a read-only /models mount -------------------------------------------------------
+fixture=$REPO/src/test/resources/fixtures/tiny-hf
+if [[ -f $fixture/model.safetensors ]]; then
+  log "starting $NAME-weights with $fixture mounted read-only, GPT_MODEL_PATH=/models/tiny-hf"
+  pm run -d --name "$NAME-weights" -p "127.0.0.1:$PORT:8080" --memory 1g \
+    -v "$fixture:/models/tiny-hf:ro" -e GPT_MODEL_PATH=/models/tiny-hf "$IMAGE" >/dev/null || fail "podman run (weights)"
+  wait_up "$NAME-weights" "$BASE" "$(date +%s%N)"
+  [[ $health == *'"source":"/models/tiny-hf/model.safetensors"'* ]] || fail "the model is not the mounted one: $health"
+  tiny=$(curl -sS --max-time 60 -H 'Content-Type: application/json' \
+    -d '{"prompt":"Hello, I am","maxNewTokens":6}' "$BASE/generate") || fail "POST /generate (weights)"
+  # the fixture's reference continuation (src/test/resources/fixtures/tiny-hf/reference.json)
+  [[ $tiny == *'"generatedTokens":[26140,27813,13830,42413,39143,7860]'* ]] || fail "tiny-hf generated $tiny"
+  timeout 60 bash "$SANDBOX" podman stop -t 20 "$NAME-weights" >/dev/null || fail "podman stop (weights)"
+  log "mounted checkpoint loaded and generated its reference tokens"
+else
+  log "skipping the mounted-weights check: $fixture not found"
+fi
+
+echo "image=$IMAGE size_bytes=$size startup_seconds=$main_startup generate=\"$EXPECTED\" exit_code=$code"
