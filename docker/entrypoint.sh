@@ -1,0 +1,43 @@
+#!/bin/sh
+# Container entrypoint: starts ScratchGPT (Spring Boot layered layout in /app) as PID 1, so that
+# SIGTERM reaches the JVM (graceful shutdown).
+#
+# ND4J keeps the weights and the KV caches off-heap (JavaCPP); the Java heap only holds the service,
+# the tokenizer and request objects, so it is capped. Sizes derived from the container's memory limit
+# (cgroup v2 or v1; the machine's RAM when there is none):
+#   -Xmx                                   25 % of the limit, at most 1 GiB
+#   org.bytedeco.javacpp.maxphysicalbytes  90 % of the limit: the whole process (RSS)
+#   org.bytedeco.javacpp.maxbytes          the above less the heap and 256 MiB for the JVM itself:
+#                                          the ND4J arrays (weights, KV caches, activations)
+# Past these JavaCPP runs a GC and then throws OutOfMemoryError, instead of the kernel OOM-killing the
+# container. Anything in JAVA_OPTS comes last and wins; arguments go to Spring Boot (--server.port=...).
+set -eu
+
+MiB=1048576
+limit=
+if [ -r /sys/fs/cgroup/memory.max ]; then                      # cgroup v2
+  v=$(cat /sys/fs/cgroup/memory.max)
+  [ "$v" = max ] || limit=$v
+elif [ -r /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then  # cgroup v1 (a huge value: no limit)
+  limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+fi
+ram=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
+if [ -z "$limit" ] || [ "$limit" -gt "$ram" ]; then limit=$ram; fi
+
+heap=$((limit / 4))
+if [ "$heap" -gt $((1024 * MiB)) ]; then heap=$((1024 * MiB)); fi
+maxphysical=$((limit / 100 * 90))
+maxbytes=$((maxphysical - heap - 256 * MiB))
+if [ "$maxbytes" -lt $((64 * MiB)) ]; then maxbytes=$((64 * MiB)); fi
+echo "scratchgpt: memory limit $((limit / MiB)) MiB: heap $((heap / MiB)) MiB," \
+  "javacpp maxbytes $((maxbytes / MiB)) MiB, maxphysicalbytes $((maxphysical / MiB)) MiB" >&2
+
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+exec java \
+  -Xmx$((heap / MiB))m \
+  -XX:+ExitOnOutOfMemoryError \
+  -Dorg.bytedeco.javacpp.maxbytes="$maxbytes" \
+  -Dorg.bytedeco.javacpp.maxphysicalbytes="$maxphysical" \
+  -Dorg.bytedeco.javacpp.cachedir="${JAVACPP_CACHE_DIR:-/var/cache/javacpp}" \
+  ${JAVA_OPTS:-} \
+  -cp /app org.springframework.boot.loader.launch.JarLauncher "$@"
