@@ -15,7 +15,7 @@ public final class Activations {
     final Tensor context;  // (rows, emb): attention output before out_proj
     final Tensor delta;    // (rows, emb): a sub-layer's output, added onto x
     final Tensor hidden;   // (rows, 4 emb): feed-forward hidden layer
-    final Tensor scores;   // (rows, context_length): one head's attention weights
+    final Tensor scores;   // (heads, rows, context_length): one chunk's attention weights
     final Tensor last;     // (sequences, emb): final-norm of each sequence's last position
     final Tensor logits;   // (sequences, vocab)
 
@@ -32,7 +32,7 @@ public final class Activations {
         this.context = Tensor.zeros(maxRows, emb);
         this.delta = Tensor.zeros(maxRows, emb);
         this.hidden = Tensor.zeros(maxRows, 4L * emb);
-        this.scores = Tensor.zeros(maxRows, cfg.contextLength());
+        this.scores = Tensor.zeros((long) cfg.nHeads() * maxRows * cfg.contextLength());
         this.last = Tensor.zeros(maxSequences, emb);
         this.logits = Tensor.zeros(maxSequences, cfg.vocabSize());
     }

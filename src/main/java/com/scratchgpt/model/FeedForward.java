@@ -39,11 +39,13 @@ public final class FeedForward {
      */
     static void gelu(Tensor t, int n) {
         FloatBuffer b = t.buffer();
-        for (int i = 0; i < n; i++) {
-            double x = b.get(i);
-            double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-            double tanh = 1.0 - 2.0 / (Math.exp(2.0 * u) + 1.0);
-            b.put(i, (float) (0.5 * x * (1.0 + tanh)));
-        }
+        ParallelLoop.forRange(n, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double x = b.get(i);
+                double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
+                double tanh = 1.0 - 2.0 / (Math.exp(2.0 * u) + 1.0);
+                b.put(i, (float) (0.5 * x * (1.0 + tanh)));
+            }
+        });
     }
 }

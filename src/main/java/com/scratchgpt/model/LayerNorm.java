@@ -28,23 +28,28 @@ public final class LayerNorm {
         FloatBuffer dst = out.buffer();
         FloatBuffer g = scale.buffer();
         FloatBuffer b = shift.buffer();
-        for (int r = 0; r < rows; r++) {
-            int src = (xRow + r) * dim;
-            int o = (outRow + r) * dim;
-            double sum = 0;
-            for (int i = 0; i < dim; i++) {
-                sum += in.get(src + i);
+        ParallelLoop.forRange(rows, dim, (first, end) -> {
+            for (int r = first; r < end; r++) {
+                normalizeRow(in, (xRow + r) * dim, dst, (outRow + r) * dim, g, b);
             }
-            float mean = (float) (sum / dim);
-            double sq = 0;
-            for (int i = 0; i < dim; i++) {
-                float d = in.get(src + i) - mean;
-                sq += d * d;
-            }
-            float inv = (float) (1.0 / Math.sqrt(sq / dim + EPS));
-            for (int i = 0; i < dim; i++) {
-                dst.put(o + i, g.get(i) * ((in.get(src + i) - mean) * inv) + b.get(i));
-            }
+        });
+    }
+
+    /** One row of dim values at src: mean, biased variance, then scale and shift into out at o. */
+    private void normalizeRow(FloatBuffer in, int src, FloatBuffer dst, int o, FloatBuffer g, FloatBuffer b) {
+        double sum = 0;
+        for (int i = 0; i < dim; i++) {
+            sum += in.get(src + i);
+        }
+        float mean = (float) (sum / dim);
+        double sq = 0;
+        for (int i = 0; i < dim; i++) {
+            float d = in.get(src + i) - mean;
+            sq += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(sq / dim + EPS));
+        for (int i = 0; i < dim; i++) {
+            dst.put(o + i, g.get(i) * ((in.get(src + i) - mean) * inv) + b.get(i));
         }
     }
 }

@@ -62,41 +62,46 @@ public final class MultiHeadAttention {
             keys.copyFrom(act.qkv, src + emb, dst, emb);
             values.copyFrom(act.qkv, src + 2 * emb, dst, emb);
         }
+        // scores (heads, n, total) = q_h (n, hd) · k_h (total, hd)^T / sqrt(hd), one head after another
+        long headStride = (long) n * total;
         for (int h = 0; h < nHeads; h++) {
-            int col = h * headDim;
-            // scores (n, total) = q_h (n, hd) · k_h (total, hd)^T / sqrt(hd)
-            Blas.gemm(n, total, headDim, scale, act.qkv.at((long) firstRow * 3 * emb + col), 3 * emb,
-                    keys.at(cache.offset(0) + col), emb, true, 0f, act.scores.at(0), total);
-            causalSoftmax(act.scores, n, start, total);
-            // context_h (n, hd) = weights (n, total) · v_h (total, hd)
-            Blas.gemm(n, headDim, total, 1f, act.scores.at(0), total, values.at(cache.offset(0) + col), emb, false, 0f,
-                    act.context.at((long) firstRow * emb + col), emb);
+            Blas.gemm(n, total, headDim, scale, act.qkv.at((long) firstRow * 3 * emb + h * headDim), 3 * emb,
+                    keys.at(cache.offset(0) + h * headDim), emb, true, 0f, act.scores.at(h * headStride), total);
+        }
+        // row i sits at position start + i: it sees keys 0..start+i, the rest is masked
+        FloatBuffer s = act.scores.buffer();
+        ParallelLoop.forRange(nHeads * n, total, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int i = row % n;
+                causalSoftmax(s, Math.toIntExact((row / n) * headStride + (long) i * total), start + i + 1, total);
+            }
+        });
+        // context_h (n, hd) = weights (n, total) · v_h (total, hd), written beside the other heads
+        for (int h = 0; h < nHeads; h++) {
+            Blas.gemm(n, headDim, total, 1f, act.scores.at(h * headStride), total,
+                    values.at(cache.offset(0) + h * headDim), emb, false, 0f,
+                    act.context.at((long) firstRow * emb + h * headDim), emb);
         }
     }
 
-    /** Row i of (n, total) scores sits at position start + i: it sees keys 0..start+i, the rest is masked. */
-    private static void causalSoftmax(Tensor scores, int n, int start, int total) {
-        FloatBuffer s = scores.buffer();
-        for (int i = 0; i < n; i++) {
-            int base = i * total;
-            int visible = start + i + 1;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < visible; j++) {
-                max = Math.max(max, s.get(base + j));
-            }
-            double sum = 0;
-            for (int j = 0; j < visible; j++) {
-                float e = (float) Math.exp(s.get(base + j) - max);
-                s.put(base + j, e);
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            for (int j = 0; j < visible; j++) {
-                s.put(base + j, s.get(base + j) * inv);
-            }
-            for (int j = visible; j < total; j++) {
-                s.put(base + j, 0f);
-            }
+    /** Softmax of one row of scores over its first {@code visible} entries; the masked rest becomes 0. */
+    private static void causalSoftmax(FloatBuffer s, int base, int visible, int total) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < visible; j++) {
+            max = Math.max(max, s.get(base + j));
+        }
+        double sum = 0;
+        for (int j = 0; j < visible; j++) {
+            float e = (float) Math.exp(s.get(base + j) - max);
+            s.put(base + j, e);
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < visible; j++) {
+            s.put(base + j, s.get(base + j) * inv);
+        }
+        for (int j = visible; j < total; j++) {
+            s.put(base + j, 0f);
         }
     }
 }
