@@ -39,8 +39,9 @@ public final class CheckpointLoader {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
-        GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
+        // the weights file first: when the path given is wrong, that path is what the error must name
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {
                 throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
