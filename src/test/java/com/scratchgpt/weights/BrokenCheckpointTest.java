@@ -158,6 +158,32 @@ class BrokenCheckpointTest {
         assertLoadFails(dir, file, null, "invalid header JSON");
     }
 
+    @Test
+    void tensorListedTwiceInTheHeaderIsRefusedAsAmbiguous() {
+        SafetensorsImage image = tinyHfImage();
+        String header = SafetensorsImage.JSON.writeValueAsString(image.header);
+        String twice = "{\"wpe.weight\":{\"dtype\":\"F32\",\"shape\":[24,16],\"data_offsets\":[0,1536]}," + header.substring(1);
+        byte[] bytes = ascii(twice);
+        Path file = SafetensorsImage.writeRaw(dir.resolve("model.safetensors"), bytes.length, bytes, image.data);
+        assertLoadFails(dir, file, null, "invalid header JSON", "Duplicate", "wpe.weight");
+    }
+
+    @Test
+    void textAfterTheHeaderObjectIsRefused() {
+        SafetensorsImage image = tinyHfImage();
+        byte[] bytes = ascii(SafetensorsImage.JSON.writeValueAsString(image.header) + " {}");
+        Path file = SafetensorsImage.writeRaw(dir.resolve("model.safetensors"), bytes.length, bytes, image.data);
+        assertLoadFails(dir, file, null, "invalid header JSON");
+    }
+
+    @Test
+    void headerPaddedWithSpacesAsTheReferenceWriterDoesLoads() {
+        SafetensorsImage image = tinyHfImage();
+        byte[] bytes = ascii(SafetensorsImage.JSON.writeValueAsString(image.header) + "       ");
+        SafetensorsImage.writeRaw(dir.resolve("model.safetensors"), bytes.length, bytes, image.data);
+        assertThat(CheckpointLoader.load(dir).model().tiedOutputHead()).isTrue();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"[1, 2]", "null", "42", "\"wte.weight\""})
     void headerThatIsNotAnObjectIsRefused(String json) {
