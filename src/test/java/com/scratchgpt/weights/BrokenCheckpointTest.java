@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -356,6 +357,14 @@ class BrokenCheckpointTest {
         Path file = tinyHf();
         editConfig(c -> c.put("n_positions", 32));
         assertLoadFails(dir, file, "wpe.weight", "shape [24, 16] disagrees with config.json, which implies [32, 16]");
+    }
+
+    @Test
+    @Timeout(10)
+    void configJsonWithFarMoreLayersThanTheFileNamesTheFirstMissingTensorAtOnce() throws IOException {
+        Path file = tinyHf();
+        editConfig(c -> c.put("n_layer", Integer.MAX_VALUE));
+        assertLoadFails(dir, file, "h.2.attn.c_attn.weight", "missing tensor");
     }
 
     @Test
