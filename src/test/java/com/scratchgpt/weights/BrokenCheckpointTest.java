@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -325,6 +327,26 @@ class BrokenCheckpointTest {
         image.tensor("h.0.ln_1.weight").put("dtype", "F16");
         assertLoadFails(dir, image.write(dir.resolve("model.safetensors")), "h.0.ln_1.weight",
                 "hold 64 bytes, but shape [16] of F16 needs 32");
+    }
+
+    @Test
+    void tensorOfMoreThan2GbIsRefusedWhenReadRatherThanMapped() throws IOException {
+        long bytes = 600_000_000L * Float.BYTES; // 2.4 GB, in a sparse file that takes no disk space
+        ObjectNode header = SafetensorsImage.JSON.createObjectNode();
+        ObjectNode entry = header.putObject("huge.weight").put("dtype", "F32");
+        entry.putArray("shape").add(600_000_000L);
+        entry.putArray("data_offsets").add(0).add(bytes);
+        Path file = new SafetensorsImage(header, new byte[0]).write(dir.resolve("model.safetensors"));
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(raf.length() + bytes);
+        }
+
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            assertThatThrownBy(() -> st.readInto("huge.weight", FloatBuffer.allocate(1), 0, false))
+                    .isInstanceOf(CheckpointException.class)
+                    .hasMessageStartingWith(file + ": tensor 'huge.weight': ")
+                    .hasMessageContaining("2400000000 bytes");
+        }
     }
 
     // --- tensors against config.json
