@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -31,6 +32,7 @@ import com.scratchgpt.model.GPTConfig;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -85,7 +87,8 @@ class SafetensorsFuzzTest {
     }
 
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    // in a thread of its own, so that a parser stuck in a loop fails the test instead of blocking the build
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void randomAndMutatedFilesEitherLoadOrFailWithACheckpointException() {
         Random random = new Random(SEED);
         Base[] bases = {Base.of("F32", random), Base.of("F16", random), Base.of("BF16", random)};
@@ -94,7 +97,7 @@ class SafetensorsFuzzTest {
             Base base = bases[random.nextInt(bases.length)];
             Mutation mutation = Mutation.values()[random.nextInt(Mutation.values().length)];
             byte[] bytes = mutation.apply(base, random);
-            // a new file each case: rewriting one file in place costs ext4 a flush, 6000 of them 15 s
+            // a new file each case: rewriting one file in place costs ext4 a flush, thousands of them 15 s
             Path file = write(dir.resolve("case-" + i + ".safetensors"), bytes);
             outcomes[openAndRead(file, i, mutation, bytes)]++;
             outcomes[load(file, i, mutation, bytes)]++;
@@ -106,7 +109,7 @@ class SafetensorsFuzzTest {
     }
 
     @Test
-    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void mutatedConfigJsonEitherLoadsOrFailsWithACheckpointException() throws IOException {
         Random random = new Random(SEED);
         Base base = Base.of("F32", random);
@@ -349,7 +352,7 @@ class SafetensorsFuzzTest {
                     String[] fields = {"dtype", "shape", "data_offsets", "extra"};
                     String field = fields[r.nextInt(fields.length)];
                     if (r.nextBoolean() && entry.get(field) != null && entry.get(field).isArray() && !entry.get(field).isEmpty()) {
-                        ((tools.jackson.databind.node.ArrayNode) entry.get(field)).set(0, value);
+                        ((ArrayNode) entry.get(field)).set(0, value);
                     } else {
                         entry.set(field, value);
                     }
@@ -446,7 +449,7 @@ class SafetensorsFuzzTest {
                 case 1 -> f.booleanNode(r.nextBoolean());
                 case 2 -> f.numberNode(r.nextLong());
                 case 3 -> f.numberNode(r.nextDouble() * 1e10 - 5e9);
-                case 4 -> f.numberNode(new java.math.BigInteger(100, r));
+                case 4 -> f.numberNode(new BigInteger(100, r));
                 case 5 -> f.stringNode(Long.toString(r.nextInt(1000)));
                 case 6 -> f.stringNode("F32");
                 case 7 -> {
