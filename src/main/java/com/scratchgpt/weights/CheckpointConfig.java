@@ -38,23 +38,37 @@ final class CheckpointConfig {
         }
         try {
             if (root.has("n_embd")) {
-                double eps = root.has("layer_norm_epsilon") ? root.get("layer_norm_epsilon").asDouble() : 1e-5;
+                double eps = number(file, root, "layer_norm_epsilon", 1e-5);
                 if (Math.abs(eps - 1e-5) > 1e-12) {
                     throw new CheckpointException(file, null, "layer_norm_epsilon " + eps + " is not GPT-2's 1e-5");
                 }
                 int positions = root.has("n_positions") ? integer(file, root, "n_positions") : integer(file, root, "n_ctx");
-                double drop = root.has("resid_pdrop") ? root.get("resid_pdrop").asDouble() : 0.1;
+                double drop = number(file, root, "resid_pdrop", 0.1);
                 return new GPTConfig(integer(file, root, "vocab_size"), positions, integer(file, root, "n_embd"),
                         integer(file, root, "n_head"), integer(file, root, "n_layer"), drop, true);
             }
             JsonNode qkvBias = root.get("qkv_bias");
+            if (qkvBias != null && !qkvBias.isBoolean()) {
+                throw new CheckpointException(file, null, "field 'qkv_bias' is not true or false");
+            }
             return new GPTConfig(integer(file, root, "vocab_size"), integer(file, root, "context_length"),
                     integer(file, root, "emb_dim"), integer(file, root, "n_heads"), integer(file, root, "n_layers"),
-                    root.has("drop_rate") ? root.get("drop_rate").asDouble() : 0.0,
-                    qkvBias != null && qkvBias.asBoolean());
+                    number(file, root, "drop_rate", 0.0), qkvBias != null && qkvBias.booleanValue());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file, null, "invalid configuration: " + e.getMessage());
         }
+    }
+
+    /** A numeric field, or the default when absent; Jackson's asDouble() would throw its own exception on "abc". */
+    private static double number(Path file, JsonNode root, String field, double absent) {
+        JsonNode n = root.get(field);
+        if (n == null) {
+            return absent;
+        }
+        if (!n.isNumber()) {
+            throw new CheckpointException(file, null, "field '" + field + "' is not a number");
+        }
+        return n.asDouble();
     }
 
     private static int integer(Path file, JsonNode root, String field) {

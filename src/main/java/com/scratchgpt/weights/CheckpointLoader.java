@@ -39,8 +39,9 @@ public final class CheckpointLoader {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
-        GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
+        // the weights file first: when the path given is wrong, that path is what the error must name
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {
                 throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
@@ -49,7 +50,13 @@ public final class CheckpointLoader {
             CheckpointLayout layout = detected.layout();
             String headName = layout.headName(detected.prefix());
             boolean tied = !st.entries().containsKey(headName);
-            Map<String, List<CheckpointLayout.Source>> sources = layout.sources(cfg, detected.prefix(), tied);
+            // Each block has tensors of its own, so a file of n tensors holds at most n blocks. Listing the expected
+            // tensors of at most n + 1 blocks still finds the missing one, where a wrong n_layer of 10^9 in
+            // config.json would first have listed billions of names (minutes, or an OutOfMemoryError).
+            int entries = st.entries().size();
+            GPTConfig listed = cfg.nLayers() <= entries ? cfg : new GPTConfig(cfg.vocabSize(), cfg.contextLength(),
+                    cfg.embDim(), cfg.nHeads(), entries + 1, cfg.dropRate(), cfg.qkvBias());
+            Map<String, List<CheckpointLayout.Source>> sources = layout.sources(listed, detected.prefix(), tied);
             checkTensorsAgainstConfig(st, sources, layout, cfg);
 
             Map<String, Tensor> params = new LinkedHashMap<>();

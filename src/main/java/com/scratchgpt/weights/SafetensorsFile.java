@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -55,7 +56,8 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** A tensor listed twice is ambiguous (which offsets hold it?): refused, not silently the last one. */
+    private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Path path;
     private final FileChannel channel;
@@ -227,9 +229,14 @@ public final class SafetensorsFile implements AutoCloseable {
         if (e == null) {
             throw new CheckpointException(path, name, "missing tensor");
         }
+        long bytes = e.end() - e.begin();
+        if (bytes > Integer.MAX_VALUE) {
+            // one mapping, like one float buffer, holds at most 2 GB; GPT-2 XL's largest tensor is 322 MB
+            throw new CheckpointException(path, name, bytes + " bytes: more than the 2 GB one tensor may hold");
+        }
         MappedByteBuffer mapped;
         try {
-            mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), e.end() - e.begin());
+            mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes);
         } catch (IOException ex) {
             throw new CheckpointException(path, name, "cannot map the data: " + ex.getMessage(), ex);
         }
