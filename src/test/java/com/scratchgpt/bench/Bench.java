@@ -54,6 +54,8 @@ public final class Bench {
         int reps = quick ? 2 : 5;
         line("# ScratchGPT benchmark, %s", LocalDateTime.now().withNano(0));
         line("");
+        GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
+        GPTModel model = TorchInitializer.initialize(cfg, 123);
         line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d", Runtime.getRuntime().availableProcessors(),
                 cpuModel(), memTotal(), System.getProperty("java.version"),
                 org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads());
@@ -62,8 +64,6 @@ public final class Bench {
         line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
         line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
 
-        GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
-        GPTModel model = TorchInitializer.initialize(cfg, 123);
         long weightBytes = weightBytesReadPerToken(model);
         double decodeCeiling = bandwidth / weightBytes;
         line("Weights read per decoded token: %.1f MB (blocks and output head) -> decode ceiling %.1f tokens/s",
@@ -226,6 +226,7 @@ public final class Bench {
     static double readBandwidth(int reps) throws InterruptedException {
         long n = 256L * 1024 * 1024;
         Tensor big = Tensor.zeros(n);
+        big.array().assign(1.0); // touch every page: untouched ones all map the zero page and read from cache
         double best = 0;
         for (int r = 0; r <= reps; r++) {
             long t = System.nanoTime();
@@ -275,15 +276,18 @@ public final class Bench {
         if (quick) {
             cmd.add("--quick");
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        // without it PyTorch's idle OpenMP workers spin against OpenBLAS's threads on 2 cores, 4-5x slower
+        pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0 || !json.isFile()) {
             line("PyTorch reference: failed (apt-get install python3-torch libopenblas0-pthread)%n```%n%s%n```", output.strip());
             return;
         }
         JsonNode torch = JsonMapper.builder().build().readTree(json);
-        line("PyTorch %s with a KV cache, same machine, same run (bench/pytorch_reference.py):",
-                torch.path("torch_version").asString());
+        line("PyTorch %s with a KV cache, same machine, same run (bench/pytorch_reference.py, OMP_WAIT_POLICY=%s):",
+                torch.path("torch_version").asString(), pb.environment().get("OMP_WAIT_POLICY"));
         line("");
         line("| figure | ScratchGPT | PyTorch | ScratchGPT advantage |");
         line("| --- | --- | --- | --- |");
