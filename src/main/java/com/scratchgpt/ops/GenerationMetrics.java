@@ -42,6 +42,9 @@ public class GenerationMetrics implements BatchScheduler.Observer {
                 .description("Parameters of the loaded model, each tensor once").register(registry);
         Gauge.builder("gpt.model.memory", served, s -> s.model().parameterBytes())
                 .description("Bytes the loaded weights occupy (off-heap)").baseUnit("bytes").register(registry);
+        // ND4J's arrays (weights, KV cache, activations) live off-heap: the JVM's own memory metrics miss them
+        Gauge.builder("gpt.process.physical", org.bytedeco.javacpp.Pointer::physicalBytes)
+                .description("Resident memory of the whole process, as JavaCPP reads it").baseUnit("bytes").register(registry);
         this.duration = timer("gpt.generation.duration", "Time to serve one generation request, queueing included");
         this.timeToFirstToken = timer("gpt.generation.time.to.first.token", "Time from request to its first token");
         this.timePerOutputToken = timer("gpt.generation.time.per.output.token", "Time between a request's tokens");

@@ -43,6 +43,8 @@ class OperationsApiTest {
         assertThat(info.get("model").get("totalParameters").asLong()).isEqualTo(163_009_536L);
         assertThat(info.get("model").get("dtype").asString()).isEqualTo("F32");
         assertThat(info.get("nd4j").get("blasVendor").asString()).isEqualTo("OPENBLAS");
+        assertThat(info.get("build").get("artifact").asString()).isEqualTo("scratchgpt");
+        assertThat(info.has("git")).isTrue();
     }
 
     @Test
@@ -56,6 +58,9 @@ class OperationsApiTest {
                 .isEqualTo(countBefore + 1);
         assertThat(metric(http, "gpt.model.parameters")).isEqualTo(163_009_536.0);
         assertThat(metric(http, "gpt.model.memory")).isEqualTo(163_009_536.0 * 4);
+        // the process holds the off-heap weights besides the JVM
+        assertThat(metric(http, "gpt.process.physical")).isGreaterThan(metric(http, "gpt.model.memory"));
+        assertThat(metric(http, "gpt.kv.cache.memory")).isEqualTo(8192.0 * 2 * 12 * 768 * 4);
         String prometheus = http.get("/actuator/prometheus").body();
         assertThat(prometheus).contains("gpt_generation_duration_seconds_bucket").contains("gpt_generation_time_to_first_token_seconds")
                 .contains("gpt_generation_tokens_total").contains("gpt_model_memory_bytes");
