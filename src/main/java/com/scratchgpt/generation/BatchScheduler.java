@@ -183,6 +183,14 @@ public final class BatchScheduler implements AutoCloseable {
             }
             expireWaiting();
             runningCount = running.size();
+            if (running.isEmpty() && !waiting.isEmpty()) {
+                // nothing could be admitted: wait for a change rather than spin
+                try {
+                    work.awaitNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return !running.isEmpty();
         } finally {
             lock.unlock();

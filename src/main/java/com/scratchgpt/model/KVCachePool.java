@@ -35,11 +35,13 @@ public final class KVCachePool {
     /** A cache of this capacity, or null when no free range is that long now. */
     public KVCache allocate(int capacity) {
         for (Map.Entry<Integer, Integer> range : free.entrySet()) {
-            if (range.getValue() >= capacity) {
-                int first = range.getKey();
+            int first = range.getKey();
+            int length = range.getValue();
+            if (length >= capacity) {
+                // read before removing: TreeMap may reuse the removed entry for its successor
                 free.remove(first);
-                if (range.getValue() > capacity) {
-                    free.put(first + capacity, range.getValue() - capacity);
+                if (length > capacity) {
+                    free.put(first + capacity, length - capacity);
                 }
                 used += capacity;
                 return new KVCache(keys, values, first, capacity, cfg);

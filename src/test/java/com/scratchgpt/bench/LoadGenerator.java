@@ -36,7 +36,8 @@ import com.scratchgpt.ScratchGptApplication;
  *
  * <p>Run: {@code ./mvnw -Pbench verify -Dbench.main=com.scratchgpt.bench.LoadGenerator} (starts the
  * service in-process on a free loopback port), or with {@code -Dbench.args="--url http://127.0.0.1:8080"}
- * against a running one.
+ * against a running one. {@code -Dbench.args="--soak 3000"}: a soak of 3000 short requests instead,
+ * reporting the resident memory of the serving process as it goes.
  */
 public final class LoadGenerator {
 
@@ -62,6 +63,14 @@ public final class LoadGenerator {
         }
         long deadline = System.nanoTime() + MAX_RUN.toNanos();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        if (a.contains("--soak")) {
+            if (app == null) {
+                throw new IllegalArgumentException("--soak measures this process's memory: run it without --url");
+            }
+            soak(client, url, Integer.parseInt(a.get(a.indexOf("--soak") + 1)), deadline);
+            app.close();
+            return;
+        }
         System.out.println("| clients | requests | errors | generated tokens/s | latency p50 / p99 (s) | time to first token p50 / p99 (s) |");
         System.out.println("| --- | --- | --- | --- | --- | --- |");
         for (int clients : new int[] {1, 4, 16, 32}) {
@@ -120,6 +129,47 @@ public final class LoadGenerator {
         int answered = statuses.values().stream().mapToInt(AtomicInteger::get).sum();
         System.out.printf("%nFlood: %d requests, %d at a time: %d answered; statuses %s%n", total, parallel, answered,
                 new TreeMap<>(statuses.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get()))));
+    }
+
+    /**
+     * Many short requests, 8 at a time, streamed and plain: the resident memory of this process (which
+     * serves them) after the first tenth and at the end must not grow.
+     */
+    static void soak(HttpClient client, String url, int total, long deadline) throws Exception {
+        Random random = new Random(5);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        AtomicInteger failures = new AtomicInteger();
+        long[] rss = new long[11];
+        for (int tenth = 0; tenth < 10; tenth++) {
+            List<java.util.concurrent.Future<?>> batch = new ArrayList<>();
+            for (int i = 0; i < total / 10; i++) {
+                int[] prompt = random.ints(4 + random.nextInt(60), 0, 50257).toArray();
+                int newTokens = 1 + random.nextInt(16);
+                boolean streamed = random.nextBoolean();
+                batch.add(pool.submit(() -> {
+                    int status = System.nanoTime() > deadline ? -2
+                            : streamed ? stream(client, url, prompt, newTokens).status() : plain(client, url, prompt, newTokens);
+                    if (status != 200) {
+                        failures.incrementAndGet();
+                    }
+                }));
+            }
+            for (var f : batch) {
+                f.get();
+            }
+            System.gc();
+            rss[tenth + 1] = residentKb();
+            System.out.printf("soak: %d requests, RSS %d MB%n", (tenth + 1) * (total / 10), rss[tenth + 1] / 1024);
+        }
+        pool.shutdown();
+        System.out.printf("Soak: %d requests, %d failed; RSS after the first tenth %d MB, at the end %d MB (%+d MB)%n",
+                total, failures.get(), rss[1] / 1024, rss[10] / 1024, (rss[10] - rss[1]) / 1024);
+    }
+
+    static long residentKb() throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("VmRSS")).findFirst().map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                .orElse(-1L);
     }
 
     static Outcome stream(HttpClient client, String url, int[] prompt, int newTokens) {
