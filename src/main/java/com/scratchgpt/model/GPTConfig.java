@@ -37,10 +37,6 @@ public record GPTConfig(int vocabSize, int contextLength, int embDim, int nHeads
         return embDim / nHeads;
     }
 
-    public GPTConfig withQkvBias(boolean bias) {
-        return new GPTConfig(vocabSize, contextLength, embDim, nHeads, nLayers, dropRate, bias);
-    }
-
     private static void requirePositive(String name, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -58,14 +58,6 @@ public final class Tensor {
         return offset == 0 ? pointer : new FloatPointer(pointer).position(offset);
     }
 
-    public float get(long index) {
-        return buffer.get(Math.toIntExact(index));
-    }
-
-    public void set(long index, float value) {
-        buffer.put(Math.toIntExact(index), value);
-    }
-
     /** Copies {@code length} values from {@code src} at {@code srcOffset} to this tensor at {@code offset}. */
     public void copyFrom(Tensor src, int srcOffset, int offset, int length) {
         buffer.put(offset, src.buffer, srcOffset, length);
