@@ -52,7 +52,10 @@ class GenerateController {
     @Operation(summary = "Continue a prompt",
             description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0.")
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    GenerateResponse generate(@RequestBody GenerateRequest body) {
+    GenerateResponse generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
+            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
+                    value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
+            @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
         return GenerateResponse.of(generation.generate(request), promptText(body, request));
     }
@@ -63,7 +66,10 @@ class GenerateController {
                     + "splits a UTF-8 character and never shows part of a stop sequence.")
     @PostMapping(path = "/generate/stream", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter stream(@RequestBody GenerateRequest body) {
+    SseEmitter stream(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
+            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
+                    value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
+            @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
         BlockingQueue<Map<String, Object>> tokens = new LinkedBlockingQueue<>();
         // the listener runs on the scheduler's thread: it only queues, the stream thread does the I/O

@@ -12,7 +12,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 public record GenerateRequest(
         @Schema(description = "Text to continue; exactly one of prompt and promptTokens", example = "Hello, I am")
         String prompt,
-        @Schema(description = "Token ids to continue; exactly one of prompt and promptTokens", example = "null")
+        @Schema(description = "Token ids to continue; exactly one of prompt and promptTokens")
         int[] promptTokens,
         @Schema(description = "Tokens to generate (0 allowed), at most gpt.generation.max-new-tokens", example = "6",
                 defaultValue = "16")
@@ -20,17 +20,17 @@ public record GenerateRequest(
         @Schema(description = "Absent or 0: greedy (argmax, as the seeds); above 0: sampling", example = "0",
                 minimum = "0", maximum = "100")
         Double temperature,
-        @Schema(description = "Sample only among the k most likely tokens", example = "null", minimum = "1")
+        @Schema(description = "Sample only among the k most likely tokens", minimum = "1")
         Integer topK,
         @Schema(description = "Sample only among the most likely tokens whose probability reaches p",
-                example = "null", minimum = "0", exclusiveMinimum = true, maximum = "1")
+                minimum = "0", exclusiveMinimum = true, maximum = "1")
         Double topP,
-        @Schema(description = "Makes sampling reproducible", example = "null")
+        @Schema(description = "Makes sampling reproducible")
         Long seed,
-        @Schema(description = "Up to 4 stop sequences; the output ends before the first one found", example = "null")
+        @Schema(description = "Up to 4 stop sequences; the output ends before the first one found")
         List<String> stop,
         @Schema(description = "Return each generated token's log-probability and this many top alternatives (0 to 20)",
-                example = "null", minimum = "0", maximum = "20")
+                minimum = "0", maximum = "20")
         Integer logprobs) {
 
     static final int DEFAULT_MAX_NEW_TOKENS = 16;

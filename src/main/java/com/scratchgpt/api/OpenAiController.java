@@ -58,10 +58,10 @@ class OpenAiController {
             @JsonProperty("max_tokens") @Schema(example = "6", defaultValue = "16") Integer maxTokens,
             @Schema(description = "0 for greedy; OpenAI's default is 1", example = "0", defaultValue = "1") Double temperature,
             @JsonProperty("top_p") @Schema(example = "1") Double topP,
-            @JsonProperty("top_k") @Schema(example = "null") Integer topK,
-            @Schema(description = "A string or up to 4 strings", example = "null") JsonNode stop,
-            @Schema(example = "null") Long seed,
-            @Schema(description = "Return this many top log-probabilities per token (0 to 20)", example = "null")
+            @JsonProperty("top_k") Integer topK,
+            @Schema(description = "A string or up to 4 strings") JsonNode stop,
+            Long seed,
+            @Schema(description = "Return this many top log-probabilities per token (0 to 20)")
             Integer logprobs,
             @Schema(description = "Prepend the prompt to each choice's text", example = "false") Boolean echo,
             @Schema(description = "Completions per prompt", example = "1") Integer n,
@@ -125,7 +125,10 @@ class OpenAiController {
     @Operation(summary = "OpenAI-compatible text completion (plain or streamed with stream: true)")
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-    Object completions(@RequestBody CompletionRequest body) {
+    Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
+            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "greedy completion",
+                    value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}")))
+            @RequestBody CompletionRequest body) {
         List<String> promptTexts = new ArrayList<>();
         List<GenerationRequest> requests = toRequests(body, promptTexts);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");

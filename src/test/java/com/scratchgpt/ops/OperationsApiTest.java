@@ -72,6 +72,15 @@ class OperationsApiTest {
         JsonNode paths = http.get("/v3/api-docs").json().get("paths");
         assertThat(paths.propertyNames()).contains("/generate", "/generate/stream", "/model/params", "/model/presets",
                 "/tokenize", "/detokenize");
+        assertThat(paths.get("/generate").get("post").get("responses").propertyNames()).contains("200", "400", "415", "429", "503");
+        assertThat(paths.get("/generate").get("post").get("responses").get("400").get("content")
+                .get("application/problem+json").get("example").toString()).contains("maxNewTokens");
+        // "Try it out" sends the documented example: it must work as it is
+        for (String path : new String[] {"/generate", "/v1/completions"}) {
+            JsonNode example = paths.get(path).get("post").get("requestBody").get("content").get("application/json")
+                    .get("examples").properties().iterator().next().getValue().get("value");
+            assertThat(http.postJson(path, example.toString()).status()).as(path).isEqualTo(200);
+        }
         assertThat(http.get("/swagger-ui.html").status()).isIn(200, 302);
         assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
     }
