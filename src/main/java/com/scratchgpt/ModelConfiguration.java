@@ -2,6 +2,7 @@ package com.scratchgpt;
 
 import java.nio.file.Path;
 
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
@@ -27,6 +28,11 @@ class ModelConfiguration {
 
     @Bean
     ServedModel servedModel(GptProperties properties) {
+        // BLAS gets every core: decoding is bandwidth-bound and one core cannot saturate memory;
+        // the Java-side element-wise loops split over the same cores only between BLAS calls
+        int cores = Runtime.getRuntime().availableProcessors();
+        Nd4j.factory().blas().setMaxThreads(cores);
+        log.info("OpenBLAS ({}) on {} threads", Nd4j.factory().blas().getBlasVendor(), cores);
         GptProperties.Model p = properties.model();
         if (p.path() != null && !p.path().isBlank()) {
             CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()));
