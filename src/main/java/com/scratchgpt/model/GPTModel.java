@@ -2,6 +2,7 @@ package com.scratchgpt.model;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,9 +64,9 @@ public final class GPTModel {
             if (t == null) {
                 throw new IllegalArgumentException("missing parameter " + e.getKey());
             }
-            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+            if (!Arrays.equals(t.shape(), e.getValue())) {
                 throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
-                        + java.util.Arrays.toString(t.shape()) + ", expected " + java.util.Arrays.toString(e.getValue()));
+                        + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.getValue()));
             }
         }
         for (String name : parameters.keySet()) {
