@@ -255,24 +255,31 @@ public final class BatchScheduler implements AutoCloseable {
         observer.onStep(batch.size(), rows, System.nanoTime() - start);
     }
 
-    /** Completes and removes finished, cancelled and expired sequences, giving their caches back. */
+    /**
+     * Removes finished, cancelled and expired sequences and gives their caches back, before their
+     * futures complete: whoever sees a result sees its resources free.
+     */
     private void retire() {
         long now = System.nanoTime();
+        List<Runnable> completions = new ArrayList<>();
         Iterator<Sequence> it = running.iterator();
         while (it.hasNext()) {
             Sequence seq = it.next();
             if (seq.finished()) {
-                seq.result.complete(seq.toResult());
+                GenerationResult result = seq.toResult();
+                completions.add(() -> seq.result.complete(result));
             } else if (!seq.result.isDone() && now - seq.deadlineNanos > 0) {
-                seq.result.completeExceptionally(new DeadlineExceededException(
-                        "generation passed its deadline after " + seq.generatedCount() + " tokens"));
+                int generated = seq.generatedCount();
+                completions.add(() -> seq.result.completeExceptionally(new DeadlineExceededException(
+                        "generation passed its deadline after " + generated + " tokens")));
+            } else if (!seq.result.isDone()) {
+                continue;
             }
-            if (seq.result.isDone()) {
-                pool.release(seq.cache());
-                it.remove();
-            }
+            pool.release(seq.cache());
+            it.remove();
         }
         runningCount = running.size();
+        completions.forEach(Runnable::run);
     }
 
     /** Stops taking requests, lets those in flight finish for up to {@code graceMillis}, then cancels the rest. */
