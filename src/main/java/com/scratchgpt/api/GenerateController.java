@@ -10,7 +10,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -91,12 +90,7 @@ class GenerateController {
     private static void relay(BlockingQueue<Map<String, Object>> tokens, CompletableFuture<GenerationResult> result,
                               SseEmitter emitter, String promptText) {
         try {
-            while (!(result.isDone() && tokens.isEmpty())) {
-                Map<String, Object> event = tokens.poll(20, TimeUnit.MILLISECONDS);
-                if (event != null) {
-                    emitter.send(SseEmitter.event().name("token").data(event, MediaType.APPLICATION_JSON));
-                }
-            }
+            ServerSentEvents.drain(tokens, result, emitter, "token");
             GenerationResult done = result.join();
             emitter.send(SseEmitter.event().name("done").data(GenerateResponse.of(done, promptText),
                     MediaType.APPLICATION_JSON));

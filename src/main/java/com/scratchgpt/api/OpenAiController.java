@@ -12,7 +12,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -175,12 +174,7 @@ class OpenAiController {
         CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
         streams.execute(() -> {
             try {
-                while (!(all.isDone() && chunks.isEmpty())) {
-                    Completion c = chunks.poll(20, TimeUnit.MILLISECONDS);
-                    if (c != null) {
-                        emitter.send(SseEmitter.event().data(c, MediaType.APPLICATION_JSON));
-                    }
-                }
+                ServerSentEvents.drain(chunks, all, emitter, null);
                 int promptTokens = 0;
                 int completionTokens = 0;
                 for (int i = 0; i < futures.size(); i++) {

@@ -122,9 +122,14 @@ public final class GPTModel {
         return parameters;
     }
 
+    /** Parameters held, each array once (a tied head counts once), like the seeds' sum(p.numel()). */
+    public long parameterCount() {
+        return parameters.values().stream().mapToLong(Tensor::length).sum();
+    }
+
     /** Bytes the parameter arrays occupy (off-heap, float32). */
     public long parameterBytes() {
-        return parameters.values().stream().mapToLong(t -> t.length() * Float.BYTES).sum();
+        return parameterCount() * Float.BYTES;
     }
 
     /**

@@ -13,7 +13,6 @@ public final class KVCachePool {
     private final GPTConfig cfg;
     private final Tensor[] keys;
     private final Tensor[] values;
-    private final int positions;
     private final TreeMap<Integer, Integer> free = new TreeMap<>(); // first row -> length
     private int used;
 
@@ -22,7 +21,6 @@ public final class KVCachePool {
             throw new IllegalArgumentException("a KV cache pool needs at least one position");
         }
         this.cfg = cfg;
-        this.positions = positions;
         this.keys = new Tensor[cfg.nLayers()];
         this.values = new Tensor[cfg.nLayers()];
         for (int l = 0; l < cfg.nLayers(); l++) {
@@ -66,11 +64,6 @@ public final class KVCachePool {
             length += free.remove(after);
         }
         free.put(first, length);
-    }
-
-    /** Positions the pool holds. */
-    public int positions() {
-        return positions;
     }
 
     /** Positions borrowed now. */

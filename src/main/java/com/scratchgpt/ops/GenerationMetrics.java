@@ -37,8 +37,7 @@ public class GenerationMetrics implements BatchScheduler.Observer {
 
     public GenerationMetrics(MeterRegistry registry, ServedModel served) {
         this.registry = registry;
-        Gauge.builder("gpt.model.parameters", served, s -> s.model().parameters().values().stream()
-                        .mapToLong(t -> t.length()).sum())
+        Gauge.builder("gpt.model.parameters", served, s -> s.model().parameterCount())
                 .description("Parameters of the loaded model, each tensor once").register(registry);
         Gauge.builder("gpt.model.memory", served, s -> s.model().parameterBytes())
                 .description("Bytes the loaded weights occupy (off-heap)").baseUnit("bytes").register(registry);

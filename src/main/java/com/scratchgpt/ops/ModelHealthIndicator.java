@@ -24,7 +24,7 @@ class ModelHealthIndicator implements HealthIndicator {
         return Health.up()
                 .withDetail("source", served.source())
                 .withDetail("layout", served.layout())
-                .withDetail("parameters", served.model().parameters().values().stream().mapToLong(t -> t.length()).sum())
+                .withDetail("parameters", served.model().parameterCount())
                 .build();
     }
 }

@@ -63,15 +63,12 @@ public final class SafetensorsFile implements AutoCloseable {
     private final FileChannel channel;
     private final long dataStart;
     private final Map<String, Entry> entries;
-    private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries,
-                            Map<String, String> metadata) {
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
         this.entries = entries;
-        this.metadata = metadata;
     }
 
     /** Opens and validates the header; every problem is a {@link CheckpointException} naming the file. */
@@ -126,7 +123,6 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new CheckpointException(path, null, "invalid header: not a JSON object");
         }
         Map<String, Entry> entries = new LinkedHashMap<>();
-        Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             String name = field.getKey();
             JsonNode node = field.getValue();
@@ -134,14 +130,12 @@ public final class SafetensorsFile implements AutoCloseable {
                 if (!node.isObject()) {
                     throw new CheckpointException(path, null, "invalid header: __metadata__ is not an object");
                 }
-                node.properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asString("")));
                 continue;
             }
             entries.put(name, parseEntry(path, name, node, dataSize));
         }
         checkNoOverlap(path, entries);
-        return new SafetensorsFile(path, channel, dataStart, Collections.unmodifiableMap(entries),
-                Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(path, channel, dataStart, Collections.unmodifiableMap(entries));
     }
 
     private static Entry parseEntry(Path path, String name, JsonNode node, long dataSize) {
@@ -214,10 +208,6 @@ public final class SafetensorsFile implements AutoCloseable {
 
     public Map<String, Entry> entries() {
         return entries;
-    }
-
-    public Map<String, String> metadata() {
-        return metadata;
     }
 
     /**
