@@ -3,6 +3,7 @@ package com.scratchgpt.model;
 /**
  * Every intermediate buffer of a forward pass, allocated once for at most {@code maxRows} new tokens
  * (summed over the sequences of a step) and {@code maxSequences} sequences, then reused for each step.
+ * The buffers that feed or take a product with a weight matrix have room for {@link Blas#paddedRows}.
  * One Activations serves one thread.
  */
 public final class Activations {
@@ -26,15 +27,17 @@ public final class Activations {
         int emb = cfg.embDim();
         this.maxRows = maxRows;
         this.maxSequences = maxSequences;
-        this.x = Tensor.zeros(maxRows, emb);
-        this.normed = Tensor.zeros(maxRows, emb);
-        this.qkv = Tensor.zeros(maxRows, 3L * emb);
-        this.context = Tensor.zeros(maxRows, emb);
-        this.delta = Tensor.zeros(maxRows, emb);
-        this.hidden = Tensor.zeros(maxRows, 4L * emb);
+        int rows = Blas.paddedRows(maxRows);
+        int sequences = Blas.paddedRows(maxSequences);
+        this.x = Tensor.zeros(rows, emb);
+        this.normed = Tensor.zeros(rows, emb);
+        this.qkv = Tensor.zeros(rows, 3L * emb);
+        this.context = Tensor.zeros(rows, emb);
+        this.delta = Tensor.zeros(rows, emb);
+        this.hidden = Tensor.zeros(rows, 4L * emb);
         this.scores = Tensor.zeros((long) cfg.nHeads() * maxRows * cfg.contextLength());
-        this.last = Tensor.zeros(maxSequences, emb);
-        this.logits = Tensor.zeros(maxSequences, cfg.vocabSize());
+        this.last = Tensor.zeros(sequences, emb);
+        this.logits = Tensor.zeros(sequences, cfg.vocabSize());
     }
 
     /** The logits of the last step: (sequences, vocab), one row per sequence in step order. */

@@ -30,6 +30,7 @@ import com.scratchgpt.model.Activations;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.KVCache;
+import com.scratchgpt.model.Linear;
 import com.scratchgpt.model.SequenceChunk;
 import com.scratchgpt.model.Tensor;
 import com.scratchgpt.model.TorchInitializer;
@@ -127,6 +128,7 @@ public final class Bench {
                 line("| %d | %.1f | %.2f |", n, rate, rate / single);
             }
         }
+        productsByRowCount(model, reps);
 
         int seedsTokens = quick ? 8 : 32;
         long start = System.nanoTime();
@@ -257,6 +259,56 @@ public final class Bench {
                     c.at(0), 3072);
             if (r > 1) {
                 best = Math.max(best, 2.0 * 512 * 3072 * 768 / ((System.nanoTime() - t) / 1e9));
+            }
+        }
+        return best;
+    }
+
+    /**
+     * One pass of every weight-matrix product of a decode step (blocks and output head) for 1 to 32 rows,
+     * as {@link Linear} runs it and as plain sgemm on exactly those rows. Decoding N streams together
+     * cannot beat N rows / (time of the N-row pass), whatever the rest of the step costs.
+     */
+    static void productsByRowCount(GPTModel model, int reps) {
+        List<Tensor> weights = new ArrayList<>();
+        model.parameters().forEach((name, t) -> {
+            boolean embedding = name.startsWith("tok_emb") || name.startsWith("pos_emb");
+            if (t.shape().length == 2 && (!embedding || model.tiedOutputHead() && name.startsWith("tok_emb"))) {
+                weights.add(t);
+            }
+        });
+        int maxRows = 32;
+        Tensor x = Tensor.zeros(maxRows, 4L * model.config().embDim());
+        Tensor y = Tensor.zeros(maxRows, model.config().vocabSize());
+        line("");
+        line("Matrix products by row count: every weight matrix of a decode step once (%d products, %.0f MB), best of %d:",
+                weights.size(), weights.stream().mapToLong(Tensor::length).sum() * 4 / 1e6, reps);
+        line("");
+        line("| rows | as served (Linear) | sgemm on exactly these rows | bound on N-stream decode | x one row |");
+        line("| --- | --- | --- | --- | --- |");
+        double oneRow = 0;
+        for (int rows : new int[] {1, 2, 4, 8, 12, 13, 16, 20, 24, 32}) {
+            int m = rows;
+            double served = bestOf(reps, () -> weights.forEach(w -> new Linear(w, null).forward(x, y, m)));
+            double sgemm = bestOf(reps, () -> weights.forEach(w -> {
+                int n = (int) w.shape()[0];
+                int k = (int) w.shape()[1];
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1f, x.at(0), k, w.at(0), k, 0f, y.at(0), n);
+            }));
+            oneRow = rows == 1 ? served : oneRow;
+            line("| %d | %.1f ms | %.1f ms | %.0f tokens/s | %.2f |", rows, served * 1e3, sgemm * 1e3, rows / served,
+                    rows * oneRow / served);
+        }
+    }
+
+    /** Best wall time of {@code reps} runs after one warm-up run, in seconds. */
+    static double bestOf(int reps, Runnable run) {
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r <= reps; r++) {
+            long t = System.nanoTime();
+            run.run();
+            if (r > 0) {
+                best = Math.min(best, (System.nanoTime() - t) / 1e9);
             }
         }
         return best;
