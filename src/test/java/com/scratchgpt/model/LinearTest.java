@@ -19,7 +19,12 @@ class LinearTest {
     @Test
     void everyRowCountMatchesTheDefinitionWithAndWithoutRoomToPad() {
         Random random = new Random(11);
-        Linear linear = new Linear(filled(random, OUT, IN), filled(random, OUT));
+        Tensor weight = filled(random, OUT, IN);
+        check(new Linear(weight, filled(random, OUT)), random);
+        check(new Linear(weight, null), random);
+    }
+
+    private static void check(Linear linear, Random random) {
         for (int rows = 1; rows <= 40; rows++) {
             for (boolean room : new boolean[] {true, false}) {
                 int capacity = room ? Blas.paddedRows(rows) : rows;
@@ -34,7 +39,7 @@ class LinearTest {
 
                 for (int r = 0; r < rows; r++) {
                     for (int o = 0; o < OUT; o++) {
-                        double expected = linear.bias().buffer().get(o);
+                        double expected = linear.bias() == null ? 0 : linear.bias().buffer().get(o);
                         for (int i = 0; i < IN; i++) {
                             expected += (double) x.buffer().get(r * IN + i) * linear.weight().buffer().get(o * IN + i);
                         }
