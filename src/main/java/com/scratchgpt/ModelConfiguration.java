@@ -62,7 +62,10 @@ class ModelConfiguration {
         return new GPT2Tokenizer();
     }
 
-    /** The one owner of the model at run time; on shutdown it lets requests in flight finish first. */
+    /**
+     * The one owner of the model at run time. On shutdown the web server's graceful phase lets requests
+     * in flight finish first; {@code close} then cancels whatever is left.
+     */
     @Bean(destroyMethod = "close")
     BatchScheduler batchScheduler(GPTModel model, GPT2Tokenizer tokenizer, GptProperties properties,
                                   GenerationMetrics metrics) {

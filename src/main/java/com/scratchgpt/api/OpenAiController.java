@@ -143,7 +143,13 @@ class OpenAiController {
         int promptTokens = 0;
         int completionTokens = 0;
         for (int i = 0; i < futures.size(); i++) {
-            GenerationResult r = join(futures.get(i));
+            GenerationResult r;
+            try {
+                r = join(futures.get(i));
+            } catch (RuntimeException e) {
+                futures.forEach(f -> f.cancel(true)); // the other choices would only be computed for nobody
+                throw e;
+            }
             String prefix = echo ? promptTexts.get(i / n) : "";
             choices.add(new Choice(prefix + r.generatedText(), i, logprobs(r, prefix.length()), finishReason(r.finishReason())));
             promptTokens += i % n == 0 ? r.promptTokens().length : 0;

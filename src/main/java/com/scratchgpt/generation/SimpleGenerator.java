@@ -10,7 +10,7 @@ import com.scratchgpt.model.GPTModel;
 /**
  * The seeds' {@code generate_text_simple}, as written: every step runs the whole (cropped) window
  * through the model, takes the last position's logits, softmax, argmax, appends. Its cost grows with
- * the square of the length; it is the reference the cached {@link Generator} must match.
+ * the square of the length; it is the reference the cached engine ({@link BatchScheduler}) must match.
  */
 public final class SimpleGenerator {
 

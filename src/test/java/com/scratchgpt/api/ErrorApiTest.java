@@ -38,7 +38,7 @@ class ErrorApiTest {
         "{\"prompt\": \"x\", \"promptTokens\": \"abc\"}              | 400 | promptTokens",
         "{\"prompt\": [1, 2]}                                        | 400 | prompt",
         "{not json                                                   | 400 | JSON",
-        "[]                                                          | 400 | ''",
+        "[]                                                          | 400 | JSON",
     })
     void badGenerateRequestsAreProblemsNamingTheField(String body, int status, String field) {
         var r = new HttpTestClient(port).postJson("/generate", body.strip());
