@@ -147,7 +147,7 @@ class OpenAiController {
             try {
                 r = join(futures.get(i));
             } catch (RuntimeException e) {
-                futures.forEach(f -> f.cancel(true)); // the other choices would only be computed for nobody
+                cancelAll(futures); // the other choices would only be computed for nobody
                 throw e;
             }
             String prefix = echo ? promptTexts.get(i / n) : "";
@@ -174,9 +174,8 @@ class OpenAiController {
         });
         boolean includeUsage = body.streamOptions() != null && body.streamOptions().path("include_usage").asBoolean(false);
         SseEmitter emitter = new SseEmitter(properties.generation().timeout().toMillis() + 10_000);
-        Runnable cancelAll = () -> futures.forEach(f -> f.cancel(true));
-        emitter.onError(e -> cancelAll.run());
-        emitter.onTimeout(cancelAll);
+        emitter.onError(e -> cancelAll(futures));
+        emitter.onTimeout(() -> cancelAll(futures));
         CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
         streams.execute(() -> {
             try {
@@ -198,10 +197,10 @@ class OpenAiController {
                 emitter.send(SseEmitter.event().data("[DONE]"));
                 emitter.complete();
             } catch (IOException | IllegalStateException | CompletionException e) {
-                cancelAll.run();
+                cancelAll(futures);
                 emitter.completeWithError(e);
             } catch (InterruptedException e) {
-                cancelAll.run();
+                cancelAll(futures);
                 Thread.currentThread().interrupt();
                 emitter.complete();
             }
@@ -218,10 +217,15 @@ class OpenAiController {
                 futures.add(generation.submit(requests.get(i), listeners.apply(i)));
             }
         } catch (RuntimeException e) {
-            futures.forEach(f -> f.cancel(true));
+            cancelAll(futures);
             throw e;
         }
         return futures;
+    }
+
+    /** Ends every choice's generation; those already done are left as they are. */
+    private static void cancelAll(List<CompletableFuture<GenerationResult>> futures) {
+        futures.forEach(f -> f.cancel(true));
     }
 
     private static Completion chunk(String id, long created, String model, Choice choice) {
