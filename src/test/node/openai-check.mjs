@@ -1,9 +1,12 @@
 // Drives ScratchGPT's OpenAI-compatible endpoints with the official OpenAI client, unchanged.
 // Usage: node openai-check.mjs http://localhost:PORT   (the default seed-123 model must be served)
+//        node openai-check.mjs http://localhost:PORT deadline   (a server whose gpt.generation.timeout is a few
+//        seconds: only the check that a stream ending at its deadline raises the server's error)
 import OpenAI from 'openai';
 import assert from 'node:assert/strict';
 
 const base = process.argv[2];
+const only = process.argv[3];
 const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 120_000 });
 const BOOK = ' Featureiman Byeswickattribute argue';
 let passed = 0, failed = 0;
@@ -17,6 +20,22 @@ async function check(name, fn) {
     failed++;
     console.log(`not ok - ${name}: ${e && e.stack || e}`);
   }
+}
+
+if (only === 'deadline') {
+  await check('a stream past its deadline raises the server error after the text so far', async () => {
+    const stream = await client.completions.create({
+      model: 'gpt2-small', prompt: 'Hello, I am', max_tokens: 1000, temperature: 0, stream: true,
+    });
+    let chunks = 0;
+    await assert.rejects(
+      (async () => { for await (const chunk of stream) chunks += chunk.choices.length; })(),
+      (e) => e instanceof OpenAI.APIError && /deadline/.test(e.message) && e.error.type === 'server_error',
+    );
+    assert.ok(chunks > 0, 'text came before the error');
+  });
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
 }
 
 await check('models.list names the served model', async () => {

@@ -1,15 +1,6 @@
 package com.scratchgpt.api;
 
-import java.io.IOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.List;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -18,7 +9,6 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import com.scratchgpt.GptProperties;
-import com.scratchgpt.generation.DeadlineExceededException;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.GenerationService;
@@ -26,7 +16,6 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import jakarta.annotation.PreDestroy;
 
 /** POST /generate and its streaming twin. */
 @RestController
@@ -36,16 +25,14 @@ class GenerateController {
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
     private final GptProperties properties;
-    private final ExecutorService streams = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "sse-stream");
-        t.setDaemon(true);
-        return t;
-    });
+    private final EventStream streams;
 
-    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties) {
+    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties,
+                       EventStream streams) {
         this.generation = generation;
         this.tokenizer = tokenizer;
         this.properties = properties;
+        this.streams = streams;
     }
 
     @Operation(summary = "Continue a prompt",
@@ -61,8 +48,14 @@ class GenerateController {
 
     @Operation(summary = "Continue a prompt, streamed as server-sent events",
             description = "One `token` event per generated token ({index, token, text}), then one `done` event "
-                    + "carrying the full /generate response (or one `error` event carrying a problem). Text never "
-                    + "splits a UTF-8 character and never shows part of a stop sequence.")
+                    + "carrying the full /generate response. Text never splits a UTF-8 character and never shows "
+                    + "part of a stop sequence.\n\n"
+                    + "How a stream ends otherwise: past `gpt.generation.timeout` (queueing included), or when the "
+                    + "service shuts down, the tokens so far are followed by one `error` event whose data is an "
+                    + "RFC 9457 problem with status 503 (`title`, `detail`), and the stream closes. A request "
+                    + "refused because every slot and queue place is taken gets a plain 429 problem with "
+                    + "`Retry-After` before any event, as do invalid requests (400). A client that disconnects "
+                    + "cancels its generation; its KV cache is freed at the scheduler's next step.")
     @PostMapping(path = "/generate/stream", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter stream(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
@@ -70,62 +63,24 @@ class GenerateController {
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
-        BlockingQueue<Map<String, Object>> tokens = new LinkedBlockingQueue<>();
-        // the listener runs on the scheduler's thread: it only queues, the stream thread does the I/O
-        CompletableFuture<GenerationResult> result = generation.submit(request, (index, token, text) -> {
-            Map<String, Object> event = new LinkedHashMap<>();
-            event.put("index", index);
-            event.put("token", token);
-            event.put("text", text);
-            tokens.add(event);
-        });
-        SseEmitter emitter = new SseEmitter(properties.generation().timeout().toMillis() + 10_000);
-        emitter.onError(e -> result.cancel(true));
-        emitter.onTimeout(() -> result.cancel(true));
-        streams.execute(() -> relay(tokens, result, emitter, promptText(body, request)));
-        return emitter;
+        return streams.open(List.of(request), new TokenEvents(promptText(body, request)));
     }
 
-    /** Sends each queued token as it comes, then the final response; a failed send cancels the generation. */
-    private static void relay(BlockingQueue<Map<String, Object>> tokens, CompletableFuture<GenerationResult> result,
-                              SseEmitter emitter, String promptText) {
-        try {
-            ServerSentEvents.drain(tokens, result, emitter, "token");
-            GenerationResult done = result.join();
-            emitter.send(SseEmitter.event().name("done").data(GenerateResponse.of(done, promptText),
-                    MediaType.APPLICATION_JSON));
-            emitter.complete();
-        } catch (CompletionException | CancellationException e) {
-            sendError(emitter, e.getCause() instanceof DeadlineExceededException d ? d.getMessage() : "generation was cancelled");
-        } catch (IOException | IllegalStateException e) { // the client went away
-            result.cancel(true);
-            emitter.completeWithError(e);
-        } catch (InterruptedException e) {
-            result.cancel(true);
-            Thread.currentThread().interrupt();
-            emitter.complete();
+    /** /generate/stream's events: {@code token} per token, then {@code done} with the /generate response. */
+    private record TokenEvents(String promptText) implements EventStream.Feed {
+
+        @Override
+        public EventStream.Event token(int generation, int index, int token, String text) {
+            return EventStream.Event.named("token", new GenerateResponse.Token(index, token, text));
         }
-    }
 
-    private static void sendError(SseEmitter emitter, String detail) {
-        try {
-            Map<String, Object> problem = new LinkedHashMap<>();
-            problem.put("status", 503);
-            problem.put("title", "Generation ended early");
-            problem.put("detail", detail);
-            emitter.send(SseEmitter.event().name("error").data(problem, MediaType.APPLICATION_JSON));
-            emitter.complete();
-        } catch (IOException | IllegalStateException e) {
-            emitter.completeWithError(e);
+        @Override
+        public List<EventStream.Event> closing(List<GenerationResult> results) {
+            return List.of(EventStream.Event.named("done", GenerateResponse.of(results.get(0), promptText)));
         }
     }
 
     private String promptText(GenerateRequest body, GenerationRequest request) {
         return body.prompt() != null ? body.prompt() : tokenizer.decode(request.promptTokens());
-    }
-
-    @PreDestroy
-    void stopStreams() {
-        streams.shutdown();
     }
 }

@@ -8,7 +8,7 @@ import com.scratchgpt.generation.TokenLogprob;
 
 import io.swagger.v3.oas.annotations.media.Schema;
 
-/** Body of a POST /generate answer, and of the stream's final {@code done} event. */
+/** Body of a POST /generate answer, and of the stream's final {@code done} event; its {@code token} events. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GenerateResponse(
         @Schema(description = "Prompt + continuation, decoded", example = "Hello, I am Featureiman Byeswickattribute argue")
@@ -25,6 +25,11 @@ public record GenerateResponse(
 
     /** Token counts of the request. */
     public record Usage(@Schema(example = "4") int promptTokens, @Schema(example = "6") int generatedTokens) {
+    }
+
+    /** The data of one {@code token} event of /generate/stream. */
+    public record Token(@Schema(example = "0") int index, @Schema(example = "27018") int token,
+                        @Schema(example = " Feature") String text) {
     }
 
     static GenerateResponse of(GenerationResult r, String promptText) {

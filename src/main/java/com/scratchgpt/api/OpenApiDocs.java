@@ -26,7 +26,8 @@ class OpenApiDocs {
                     "{\"type\":\"about:blank\",\"title\":\"Unsupported Media Type\",\"status\":415,\"detail\":\"Content-Type 'text/plain' is not supported.\",\"instance\":\"/generate\"}"},
             "429", new String[] {"Every generation slot and queue place is taken (Retry-After header)",
                     "{\"type\":\"about:blank\",\"title\":\"Too many requests\",\"status\":429,\"detail\":\"all 16 generation slots and 64 queue places are taken\",\"instance\":\"/generate\"}"},
-            "503", new String[] {"The request passed gpt.generation.timeout (Retry-After header)",
+            "503", new String[] {"The request passed gpt.generation.timeout, or the service is shutting down (Retry-After "
+                    + "header); a stream already begun ends instead with an `error` event carrying this problem",
                     "{\"type\":\"about:blank\",\"title\":\"Deadline exceeded\",\"status\":503,\"detail\":\"generation passed its deadline after 812 tokens\",\"instance\":\"/generate\"}"});
 
     @Bean

@@ -54,40 +54,70 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(DeadlineExceededException.class)
     ResponseEntity<Object> deadline(DeadlineExceededException e, WebRequest request) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage());
-        problem.setTitle("Deadline exceeded");
-        HttpHeaders headers = new HttpHeaders();
-        headers.set(HttpHeaders.RETRY_AFTER, "1");
-        return createResponseEntity(problem, headers, HttpStatus.SERVICE_UNAVAILABLE, request);
+        return createResponseEntity(endedEarly(e), retryAfterOneSecond(), HttpStatus.SERVICE_UNAVAILABLE, request);
     }
 
     @ExceptionHandler(CancellationException.class)
     ResponseEntity<Object> cancelled(CancellationException e, WebRequest request) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "generation was cancelled: " + e.getMessage());
-        problem.setTitle("Generation cancelled");
-        HttpHeaders headers = new HttpHeaders();
-        headers.set(HttpHeaders.RETRY_AFTER, "1");
-        return createResponseEntity(problem, headers, HttpStatus.SERVICE_UNAVAILABLE, request);
+        return createResponseEntity(endedEarly(e), retryAfterOneSecond(), HttpStatus.SERVICE_UNAVAILABLE, request);
     }
 
     /**
-     * Every problem also carries OpenAI's error shape under {@code error} on /v1 paths, so that OpenAI
-     * clients show the message.
+     * The problem of a generation that ended without its result: 503 for a deadline or a cancellation
+     * (shutdown), 500 for a failure of the server's own (already logged by the scheduler).
      */
+    static ProblemDetail endedEarly(Throwable failure) {
+        if (failure instanceof DeadlineExceededException) {
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, failure.getMessage());
+            problem.setTitle("Deadline exceeded");
+            return problem;
+        }
+        if (failure instanceof CancellationException) {
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
+                    "generation was cancelled: " + failure.getMessage());
+            problem.setTitle("Generation cancelled");
+            return problem;
+        }
+        return internalError();
+    }
+
+    /**
+     * The data of a stream's {@code error} event: the problem the failure answers before a stream begins,
+     * with the same {@code instance} and, on /v1 paths, the same OpenAI {@code error} object.
+     */
+    static ProblemDetail streamed(Throwable failure, String path) {
+        ProblemDetail problem = endedEarly(failure);
+        problem.setInstance(URI.create(path));
+        addOpenAiError(problem, path);
+        return problem;
+    }
+
+    private static HttpHeaders retryAfterOneSecond() {
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, "1");
+        return headers;
+    }
+
     @Override
     protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode status,
                                                           WebRequest request) {
-        if (body instanceof ProblemDetail problem && request instanceof ServletWebRequest web
-                && web.getRequest().getRequestURI().startsWith("/v1/")) {
-            Map<String, Object> error = new LinkedHashMap<>();
-            error.put("message", problem.getDetail());
-            error.put("type", status.is4xxClientError() ? "invalid_request_error" : "server_error");
-            error.put("param", problem.getProperties() == null ? null : problem.getProperties().get("field"));
-            error.put("code", null);
-            problem.setProperty("error", error);
+        if (body instanceof ProblemDetail problem && request instanceof ServletWebRequest web) {
+            addOpenAiError(problem, web.getRequest().getRequestURI());
         }
         return super.createResponseEntity(body, headers, status, request);
+    }
+
+    /** On /v1 paths a problem also carries OpenAI's error shape under {@code error}, so that OpenAI clients show the message. */
+    private static void addOpenAiError(ProblemDetail problem, String path) {
+        if (!path.startsWith("/v1/")) {
+            return;
+        }
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", problem.getDetail());
+        error.put("type", HttpStatusCode.valueOf(problem.getStatus()).is4xxClientError() ? "invalid_request_error" : "server_error");
+        error.put("param", problem.getProperties() == null ? null : problem.getProperties().get("field"));
+        error.put("code", null);
+        problem.setProperty("error", error);
     }
 
     @Override
@@ -101,11 +131,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception e, WebRequest request) {
         log.error("Unexpected failure", e);
+        return createResponseEntity(internalError(), new HttpHeaders(), HttpStatus.INTERNAL_SERVER_ERROR, request);
+    }
+
+    private static ProblemDetail internalError() {
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
                 "The server failed to handle this request.");
         problem.setTitle("Internal error");
         problem.setType(URI.create("about:blank"));
-        return createResponseEntity(problem, new HttpHeaders(), HttpStatus.INTERNAL_SERVER_ERROR, request);
+        return problem;
     }
 
     /** Which field was wrong and how, from Jackson's report; the body itself is never echoed. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -26,16 +27,23 @@ class OpenAiClientTest {
 
     @Test
     void officialOpenAiClientWorksUnchanged() throws Exception {
+        assertThat(check(port).output()).contains("7 passed, 0 failed");
+    }
+
+    record Run(int exitCode, String output) {
+    }
+
+    /** Runs openai-check.mjs (installing the client first if needed) against the server on {@code port}; it must pass. */
+    static Run check(int port, String... only) throws IOException, InterruptedException {
         if (!new File(NODE_DIR, "node_modules/openai").isDirectory()) {
             Run install = run(List.of("npm", "ci", "--no-audit", "--no-fund"), 300);
             assertThat(install.exitCode()).as("npm ci in src/test/node:\n%s", install.output()).isZero();
         }
-        Run check = run(List.of("node", "openai-check.mjs", "http://localhost:" + port), 300);
+        List<String> command = new ArrayList<>(List.of("node", "openai-check.mjs", "http://localhost:" + port));
+        command.addAll(List.of(only));
+        Run check = run(command, 300);
         assertThat(check.exitCode()).as("node openai-check.mjs:\n%s", check.output()).isZero();
-        assertThat(check.output()).contains("7 passed, 0 failed");
-    }
-
-    record Run(int exitCode, String output) {
+        return check;
     }
 
     private static Run run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
