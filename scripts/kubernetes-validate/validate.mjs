@@ -7,9 +7,10 @@
 //      with writable cache and /tmp, grace period covering preStop and Spring's shutdown phase,
 //      requests = limits, selectors that select the pods, scalers aimed at the Deployment, ...).
 //
-//   node validate.mjs --expect Deployment,Service,... --shutdown-seconds 30 rendered.yaml
-// Prints one line per object; exits 1 listing every problem.
-import { readFileSync } from "node:fs";
+//   node validate.mjs --expect Deployment,Service,... --shutdown-seconds 30 [--facts out.json] rendered.yaml
+// Prints one line per object and the Deployment's sizing; exits 1 listing every problem. --facts writes
+// what a runner of the Deployment needs (start-up budget, grace period, preStop command) as JSON.
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import * as coreTypes from "@kubernetes/client-node/dist/gen/models/all.js";
 
@@ -20,8 +21,9 @@ const option = (name) => {
 };
 const expected = (option("--expect") ?? "").split(",").filter(Boolean);
 const shutdownSeconds = Number(option("--shutdown-seconds") ?? 30);
+const factsFile = option("--facts");
 if (args.length !== 1) {
-  console.error("usage: node validate.mjs [--expect Kind,...] [--shutdown-seconds N] FILE|-");
+  console.error("usage: node validate.mjs [--expect Kind,...] [--shutdown-seconds N] [--facts FILE] FILE|-");
   process.exit(2);
 }
 const text = readFileSync(args[0] === "-" ? 0 : args[0], "utf8");
@@ -222,6 +224,23 @@ for (const m of byKind("ServiceMonitor")) {
 }
 
 for (const o of objects) console.log(`  ${o.apiVersion} ${id(o)}`);
+const c = deployment?.spec?.template?.spec?.containers?.find((x) => x.name === "scratchgpt");
+if (c) {
+  const probe = c.startupProbe ?? {};
+  const facts = {
+    startupBudgetSeconds: (probe.initialDelaySeconds ?? 0) + (probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3),
+    terminationGracePeriodSeconds: deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30,
+    preStop: c.lifecycle?.preStop?.exec?.command ?? [],
+    modelPath: c.env?.find((e) => e.name === "GPT_MODEL_PATH")?.value ?? "",
+  };
+  const r = c.resources ?? {};
+  console.log(
+    `  sizing: cpu ${r.limits?.cpu}, memory ${r.limits?.memory}, model "${facts.modelPath}",` +
+      ` start-up allowed ${facts.startupBudgetSeconds} s, grace ${facts.terminationGracePeriodSeconds} s` +
+      ` (preStop "${facts.preStop.join(" ")}", shutdown phase ${shutdownSeconds} s)`,
+  );
+  if (factsFile) writeFileSync(factsFile, JSON.stringify(facts));
+}
 if (problems.length) {
   for (const p of problems) console.error(`  PROBLEM ${p}`);
   console.error(`${objects.length} objects, ${problems.length} problems`);
