@@ -34,7 +34,8 @@
 #     it before the pod starts.
 #   - Pods need an infra (pause) container, which podman builds from catatonit: installed if missing.
 #
-# Needs root, kubectl with kustomize v4+ (kubectl 1.21 or later: components), Node.js 20+ and npm,
+# Needs root, kubectl 1.27 or later (kustomize v5: components, labels on pod templates; renders
+# checked identical with 1.27, 1.29 and 1.32), Node.js 20+ and npm,
 # curl and jq; a few minutes (the first image build downloads Maven and the dependencies). Not part
 # of ./mvnw verify. Exits non-zero on the first failure.
 #
@@ -68,10 +69,10 @@ pm() { timeout 120 bash "$SANDBOX" podman "$@" 2> >(grep -v 'systemd' >&2); }
 [[ $(id -u) -eq 0 ]] || fail "needs root (rootful podman)"
 [[ -f $SANDBOX ]] || fail "container sandbox not found at $SANDBOX (set CONTAINER_SANDBOX)"
 for tool in curl jq node npm; do command -v "$tool" >/dev/null || fail "$tool is needed on the host"; done
-command -v kubectl >/dev/null || fail "kubectl is needed (1.21 or later; Debian 12's kubernetes-client is 1.20, whose kustomize v2.0.3 has no components)"
+command -v kubectl >/dev/null || fail "kubectl is needed (1.27 or later; Debian 12's kubernetes-client is 1.20, whose kustomize v2.0.3 has no components)"
 kustomize_version=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v//p')
-[[ ${kustomize_version%%.*} -ge 4 ]] 2>/dev/null \
-  || fail "kubectl's kustomize is '${kustomize_version:-unknown}': v4 or later is needed (components)"
+[[ ${kustomize_version%%.*} -ge 5 ]] 2>/dev/null \
+  || fail "kubectl's kustomize is '${kustomize_version:-unknown}': v5 (kubectl 1.27) or later is needed"
 
 WORK=$(mktemp -d)
 played=()
