@@ -30,8 +30,9 @@ RUN java -Djarmode=tools -jar app.jar extract --layers --launcher --destination 
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM eclipse-temurin:17-jre
-# A non-root user; the only place it writes is JavaCPP's cache, where the ND4J/OpenBLAS natives are
-# extracted at start-up (~400 MB). With --read-only, mount a volume or tmpfs there.
+# A non-root user; it writes only to JavaCPP's cache, where the ND4J/OpenBLAS natives are extracted at
+# start-up (~400 MB), and /tmp (JVM, Tomcat). With --read-only, mount volumes (Kubernetes: emptyDirs)
+# or tmpfs (exec, writable by uid 10001) on both.
 RUN groupadd --gid 10001 scratchgpt \
  && useradd --uid 10001 --gid scratchgpt --home-dir /app --no-create-home --no-log-init \
       --shell /usr/sbin/nologin scratchgpt \
@@ -53,7 +54,8 @@ ENV JAVA_OPTS=""
 ENV JAVACPP_CACHE_DIR=/var/cache/javacpp
 VOLUME ["/models"]
 
-USER scratchgpt
+# Numeric, so that Kubernetes can verify runAsNonRoot without a runAsUser of its own.
+USER 10001:10001
 EXPOSE 8080
 # /actuator/health includes the `model` component: UP once the weights are loaded. Start-up takes
 # ~15 s for GPT-2 small (natives extraction + weights), longer for bigger checkpoints.

@@ -32,12 +32,21 @@ if [ "$maxbytes" -lt $((64 * MiB)) ]; then maxbytes=$((64 * MiB)); fi
 echo "scratchgpt: memory limit $((limit / MiB)) MiB: heap $((heap / MiB)) MiB," \
   "javacpp maxbytes $((maxbytes / MiB)) MiB, maxphysicalbytes $((maxphysical / MiB)) MiB" >&2
 
+# JavaCPP extracts the natives (~400 MB) into its cache at every start; where it cannot write (a read-only
+# root without a volume there) it silently uses /tmp instead, and fails obscurely if that is too small.
+cache=${JAVACPP_CACHE_DIR:-/var/cache/javacpp}
+mkdir -p "$cache" 2>/dev/null || true
+if [ ! -w "$cache" ]; then
+  echo "scratchgpt: JavaCPP cache $cache is not writable by uid $(id -u): the natives go to /tmp instead;" \
+    "mount a writable volume (emptyDir) there" >&2
+fi
+
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
 exec java \
   -Xmx$((heap / MiB))m \
   -XX:+ExitOnOutOfMemoryError \
   -Dorg.bytedeco.javacpp.maxbytes="$maxbytes" \
   -Dorg.bytedeco.javacpp.maxphysicalbytes="$maxphysical" \
-  -Dorg.bytedeco.javacpp.cachedir="${JAVACPP_CACHE_DIR:-/var/cache/javacpp}" \
+  -Dorg.bytedeco.javacpp.cachedir="$cache" \
   ${JAVA_OPTS:-} \
   -cp /app org.springframework.boot.loader.launch.JarLauncher "$@"
