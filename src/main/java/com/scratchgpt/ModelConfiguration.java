@@ -9,11 +9,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import com.scratchgpt.generation.BatchScheduler;
+import com.scratchgpt.generation.GenerationObserver;
+import com.scratchgpt.generation.GenerationService;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.TorchInitializer;
-import com.scratchgpt.ops.GenerationMetrics;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import com.scratchgpt.weights.CheckpointLoader;
 
@@ -68,15 +69,20 @@ class ModelConfiguration {
      */
     @Bean(destroyMethod = "close")
     BatchScheduler batchScheduler(GPTModel model, GPT2Tokenizer tokenizer, GptProperties properties,
-                                  GenerationMetrics metrics) {
+                                  GenerationObserver observer) {
         GptProperties.Generation g = properties.generation();
         int kvTokens = Math.max(g.maxBatchTokens(), model.config().contextLength());
         BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
                 new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
-                metrics);
-        metrics.bindScheduler(scheduler);
+                observer);
         log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB)",
                 g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20);
         return scheduler;
+    }
+
+    @Bean
+    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer,
+                                        GptProperties properties) {
+        return new GenerationService(scheduler, observer, properties.generation().timeout());
     }
 }
