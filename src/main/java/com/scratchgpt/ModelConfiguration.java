@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -71,7 +72,12 @@ class ModelConfiguration {
     BatchScheduler batchScheduler(GPTModel model, GPT2Tokenizer tokenizer, GptProperties properties,
                                   GenerationObserver observer) {
         GptProperties.Generation g = properties.generation();
-        int kvTokens = Math.max(g.maxBatchTokens(), model.config().contextLength());
+        int kvTokens = g.maxBatchTokens();
+        if (kvTokens < model.config().contextLength()) {
+            // one request may use the whole context: a smaller cache could never admit it
+            throw new InvalidConfigurationPropertyValueException("gpt.generation.max-batch-tokens", kvTokens,
+                    "must be at least the model's context length, " + model.config().contextLength());
+        }
         BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
                 new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
                 observer);
