@@ -1,49 +1,95 @@
 package com.scratchgpt;
 
-import java.time.Duration;
+import static java.lang.annotation.ElementType.FIELD;
+import static java.lang.annotation.ElementType.PARAMETER;
+import static java.lang.annotation.RetentionPolicy.RUNTIME;
 
+import java.lang.annotation.Retention;
+import java.lang.annotation.Target;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
+import com.scratchgpt.model.GPTPreset;
+
+import jakarta.validation.Constraint;
+import jakarta.validation.ConstraintValidator;
+import jakarta.validation.ConstraintValidatorContext;
+import jakarta.validation.Payload;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
 
 /**
  * The service's settings ({@code gpt.*} in application.properties, or environment variables such as
- * {@code GPT_MODEL_PATH}).
+ * {@code GPT_MODEL_PATH}), checked when they are bound: a bad one stops start-up with one line naming
+ * it ({@link SettingsFailureAnalyzer}).
  */
 @Validated
 @ConfigurationProperties("gpt")
 public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation) {
 
     /**
-     * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random model
+     * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
+     *                model (whether it loads is the checkpoint loader's to say)
      * @param preset  the GPT-2 size to initialise when no path is set
-     * @param seed    torch.manual_seed for that initialisation
+     * @param seed    torch.manual_seed for that initialisation (any long)
      * @param qkvBias whether that model's query/key/value projections carry biases
      */
-    public record Model(String path, @NotBlank @DefaultValue("gpt2-small") String preset,
+    public record Model(String path, @PresetName @DefaultValue("gpt2-small") String preset,
                         @DefaultValue("123") long seed, @DefaultValue("false") boolean qkvBias) {
     }
 
     /**
-     * @param maxNewTokens  upper bound on a request's maxNewTokens
-     * @param maxConcurrent requests generating at the same time (sharing each forward pass)
-     * @param maxQueue      requests waiting beyond those; more are refused with 429
-     * @param timeout       deadline for one request, queueing included
-     * @param maxBatch      sequences sharing one forward pass
+     * @param maxNewTokens   upper bound on a request's maxNewTokens
+     * @param maxConcurrent  requests generating at the same time (sharing each forward pass)
+     * @param maxQueue       requests waiting beyond those; more are refused with 429
+     * @param timeout        deadline for one request, queueing included
+     * @param maxBatch       sequences sharing one forward pass
      * @param maxBatchTokens KV-cache positions for all running sequences together, allocated once at start
-     *                      (GPT-2 small: 72 KiB a position; at least one full context)
-     * @param prefillChunk  prompt tokens read per step while other sequences decode
+     *                       (GPT-2 small: 72 KiB a position); at least the model's context length, which is
+     *                       checked once the model is known
+     * @param prefillChunk   prompt tokens read per step while other sequences decode
      */
     public record Generation(@Min(1) @DefaultValue("1024") int maxNewTokens,
                              @Min(1) @DefaultValue("16") int maxConcurrent,
                              @Min(0) @DefaultValue("64") int maxQueue,
+                             @DurationMin(nanos = 0, inclusive = false, message = "must be longer than 0")
                              @DefaultValue("5m") Duration timeout,
                              @Min(1) @DefaultValue("16") int maxBatch,
                              @Min(1) @DefaultValue("8192") int maxBatchTokens,
                              @Min(1) @DefaultValue("512") int prefillChunk) {
+    }
+
+    /** One of the {@link GPTPreset} names. */
+    @Target({FIELD, PARAMETER})
+    @Retention(RUNTIME)
+    @Constraint(validatedBy = PresetName.Validator.class)
+    public @interface PresetName {
+
+        String message() default "";
+
+        Class<?>[] groups() default {};
+
+        Class<? extends Payload>[] payload() default {};
+
+        /** Accepts the preset names, and says which they are when it does not. */
+        class Validator implements ConstraintValidator<PresetName, String> {
+
+            @Override
+            public boolean isValid(String value, ConstraintValidatorContext context) {
+                if (Arrays.stream(GPTPreset.values()).anyMatch(p -> p.presetName().equals(value))) {
+                    return true;
+                }
+                context.disableDefaultConstraintViolation();
+                context.buildConstraintViolationWithTemplate("must be one of " + Arrays.stream(GPTPreset.values())
+                        .map(GPTPreset::presetName).collect(Collectors.joining(", "))).addConstraintViolation();
+                return false;
+            }
+        }
     }
 }

@@ -5,15 +5,17 @@ import java.nio.file.Path;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import com.scratchgpt.generation.BatchScheduler;
+import com.scratchgpt.generation.GenerationObserver;
+import com.scratchgpt.generation.GenerationService;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.TorchInitializer;
-import com.scratchgpt.ops.GenerationMetrics;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import com.scratchgpt.weights.CheckpointLoader;
 
@@ -68,15 +70,25 @@ class ModelConfiguration {
      */
     @Bean(destroyMethod = "close")
     BatchScheduler batchScheduler(GPTModel model, GPT2Tokenizer tokenizer, GptProperties properties,
-                                  GenerationMetrics metrics) {
+                                  GenerationObserver observer) {
         GptProperties.Generation g = properties.generation();
-        int kvTokens = Math.max(g.maxBatchTokens(), model.config().contextLength());
+        int kvTokens = g.maxBatchTokens();
+        if (kvTokens < model.config().contextLength()) {
+            // one request may use the whole context: a smaller cache could never admit it
+            throw new InvalidConfigurationPropertyValueException("gpt.generation.max-batch-tokens", kvTokens,
+                    "must be at least the model's context length, " + model.config().contextLength());
+        }
         BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
                 new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
-                metrics);
-        metrics.bindScheduler(scheduler);
+                observer);
         log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB)",
                 g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20);
         return scheduler;
+    }
+
+    @Bean
+    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer,
+                                        GptProperties properties) {
+        return new GenerationService(scheduler, observer, properties.generation().timeout());
     }
 }

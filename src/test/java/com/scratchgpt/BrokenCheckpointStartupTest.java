@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,20 +28,11 @@ class BrokenCheckpointStartupTest {
         try (FileChannel ch = FileChannel.open(weights, StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() - 10); // cuts into the last tensor's data, ln_f.bias
         }
-        Path output = dir.resolve("output.txt");
+        FailedStartup startup = FailedStartup.run(dir, "--gpt.model.path=" + weights);
+        List<String> lines = startup.lines();
 
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), ScratchGptApplication.class.getName(),
-                "--gpt.model.path=" + weights, "--server.port=0")
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        boolean exited = process.waitFor(90, TimeUnit.SECONDS);
-        if (!exited) {
-            process.destroyForcibly().waitFor();
-        }
-        List<String> lines = Files.readAllLines(output);
-
-        assertThat(exited).as("exited within 90 s; output:%n%s", String.join("\n", lines)).isTrue();
-        assertThat(process.exitValue()).as("exit code; output:%n%s", String.join("\n", lines)).isNotZero();
+        assertThat(startup.exited()).as("exited within 90 s; output:%n%s", startup.output()).isTrue();
+        assertThat(startup.exitCode()).as("exit code; output:%n%s", startup.output()).isNotZero();
         // Spring's own WARN "Exception encountered during context initialization" repeats the message at the
         // end of a chain of bean names; the line meant for the operator is the failure analyzer's
         assertThat(lines).as("the failure analyzer's line, naming the file, the tensor and the problem")

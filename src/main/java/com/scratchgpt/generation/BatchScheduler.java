@@ -1,5 +1,6 @@
 package com.scratchgpt.generation;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,25 +40,12 @@ public final class BatchScheduler implements AutoCloseable {
     public record Limits(int maxConcurrent, int maxBatch, int maxQueue, int kvCacheTokens, int prefillChunk) {
     }
 
-    /** What the scheduler does, for metrics. */
-    public interface Observer {
-        Observer NONE = new Observer() { };
-
-        /** A request left the queue after waiting this long. */
-        default void onAdmit(long queuedNanos) {
-        }
-
-        /** A forward pass ran these sequences and tokens. */
-        default void onStep(int sequences, int tokens, long nanos) {
-        }
-    }
-
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
 
     private final GPTModel model;
     private final GPT2Tokenizer tokenizer;
     private final Limits limits;
-    private final Observer observer;
+    private final GenerationObserver observer;
     private final KVCachePool pool;
     private final Activations act;
     private final ReentrantLock lock = new ReentrantLock();
@@ -65,12 +53,11 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>(); // guarded by lock
     private final List<Sequence> running = new ArrayList<>();         // scheduler thread only
     private final Thread thread;
-    private volatile boolean accepting = true;
     private volatile boolean stopped;
     private volatile int runningCount;
     private int cursor; // rotates which running sequences go first when more are running than fit a step
 
-    public BatchScheduler(GPTModel model, GPT2Tokenizer tokenizer, Limits limits, Observer observer) {
+    public BatchScheduler(GPTModel model, GPT2Tokenizer tokenizer, Limits limits, GenerationObserver observer) {
         int ctx = model.config().contextLength();
         if (limits.kvCacheTokens() < ctx) {
             throw new IllegalArgumentException("the KV cache must hold at least one full context (" + ctx
@@ -99,7 +86,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         lock.lock();
         try {
-            if (!accepting) {
+            if (stopped) {
                 throw new OverloadedException("the service is shutting down", 5);
             }
             if (runningCount + waiting.size() >= limits.maxConcurrent() + limits.maxQueue()) {
@@ -179,7 +166,7 @@ public final class BatchScheduler implements AutoCloseable {
                 it.remove();
                 seq.attach(cache);
                 running.add(seq);
-                observer.onAdmit(System.nanoTime() - seq.submittedNanos);
+                observer.requestAdmitted(Duration.ofNanos(System.nanoTime() - seq.submittedNanos));
             }
             expireWaiting();
             runningCount = running.size();
@@ -252,7 +239,7 @@ public final class BatchScheduler implements AutoCloseable {
             }
         }
         retire();
-        observer.onStep(batch.size(), rows, System.nanoTime() - start);
+        observer.stepRan(batch.size(), rows, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /**
@@ -282,24 +269,9 @@ public final class BatchScheduler implements AutoCloseable {
         completions.forEach(Runnable::run);
     }
 
-    /** Stops taking requests, lets those in flight finish for up to {@code graceMillis}, then cancels the rest. */
-    public void shutdown(long graceMillis) {
-        accepting = false;
-        long end = System.currentTimeMillis() + graceMillis;
-        while (System.currentTimeMillis() < end && (runningCount > 0 || waiting() > 0)) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        close();
-    }
-
+    /** Stops taking requests and cancels whatever is still queued or running. */
     @Override
     public void close() {
-        accepting = false;
         stopped = true;
         lock.lock();
         try {

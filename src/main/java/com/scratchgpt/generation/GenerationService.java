@@ -3,26 +3,22 @@ package com.scratchgpt.generation;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
-import org.springframework.stereotype.Service;
+import com.scratchgpt.generation.GenerationObserver.Failure;
 
-import com.scratchgpt.GptProperties;
-import com.scratchgpt.ops.GenerationMetrics;
-
-/** Hands requests to the scheduler with their deadline, and measures them. */
-@Service
+/** Hands requests to the scheduler with their deadline, and reports each one to the observer. */
 public class GenerationService {
 
     private final BatchScheduler scheduler;
-    private final GenerationMetrics metrics;
+    private final GenerationObserver observer;
     private final Duration timeout;
 
-    public GenerationService(BatchScheduler scheduler, GenerationMetrics metrics, GptProperties properties) {
+    /** @param timeout deadline of one request, queueing included */
+    public GenerationService(BatchScheduler scheduler, GenerationObserver observer, Duration timeout) {
         this.scheduler = scheduler;
-        this.metrics = metrics;
-        this.timeout = properties.generation().timeout();
+        this.observer = observer;
+        this.timeout = timeout;
     }
 
     /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
@@ -46,9 +42,9 @@ public class GenerationService {
         TokenListener measured = (index, token, text) -> {
             long now = System.nanoTime();
             if (index == 0) {
-                metrics.recordFirstToken(Duration.ofNanos(now - start));
+                observer.firstToken(Duration.ofNanos(now - start));
             } else {
-                metrics.recordInterTokenLatency(Duration.ofNanos(now - previous[0]));
+                observer.interTokenLatency(Duration.ofNanos(now - previous[0]));
             }
             previous[0] = now;
             listener.onToken(index, token, text);
@@ -57,17 +53,16 @@ public class GenerationService {
         try {
             future = scheduler.submit(request, measured, timeout.toNanos());
         } catch (OverloadedException e) {
-            metrics.recordFailure("overloaded");
+            observer.requestFailed(Duration.ofNanos(System.nanoTime() - start), Failure.OVERLOADED);
             throw e;
         }
         future.whenComplete((result, error) -> {
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
             if (result != null) {
-                metrics.recordRequest(Duration.ofNanos(System.nanoTime() - start), request.promptTokens().length,
-                        result.generatedTokens().length, result.finishReason().value());
+                observer.requestFinished(elapsed, request.promptTokens().length, result.generatedTokens().length,
+                        result.finishReason());
             } else {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                metrics.recordFailure(cause instanceof DeadlineExceededException ? "deadline"
-                        : cause instanceof CancellationException ? "cancelled" : "error");
+                observer.requestFailed(elapsed, Failure.of(error));
             }
         });
         return future;

@@ -21,7 +21,6 @@ final class Sequence {
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final long submittedNanos = System.nanoTime();
     final long deadlineNanos;
-    volatile boolean cancelled;
 
     private final GPT2Tokenizer tokenizer;
     private final TokenListener listener;

@@ -1,5 +1,5 @@
 /**
  * Operations: the service's metrics, the model's health component and what /actuator/info reports.
- * Reads the model and generation; changes neither.
+ * Implements generation's observer and reads the model and the scheduler; changes neither.
  */
 package com.scratchgpt.ops;

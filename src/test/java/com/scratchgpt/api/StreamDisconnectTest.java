@@ -46,7 +46,7 @@ class StreamDisconnectTest {
         int runningBefore = scheduler.running();
         int kvCacheBefore = scheduler.kvCacheUsed();
         double generatedBefore = registry.counter("gpt.generation.tokens").count();
-        double cancelledBefore = registry.counter("gpt.generation.failures", "reason", "cancelled").count();
+        long cancelledBefore = registry.timer("gpt.generation.duration", "outcome", "cancelled").count();
         int choices = body.contains("\"n\": 2") ? 4 : 1;
         long servedBefore = requestsServed(path);
         int logFrom = output.getAll().length();
@@ -62,7 +62,7 @@ class StreamDisconnectTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == runningBefore
                 && scheduler.kvCacheUsed() == kvCacheBefore);
         await().atMost(Duration.ofSeconds(30)).until(() ->
-                registry.counter("gpt.generation.failures", "reason", "cancelled").count() == cancelledBefore + choices);
+                registry.timer("gpt.generation.duration", "outcome", "cancelled").count() == cancelledBefore + choices);
         // the request never completed, so no tokens were counted as a finished request's
         assertThat(registry.counter("gpt.generation.tokens").count()).isEqualTo(generatedBefore);
         // the server has seen the request through to its end (the timer records it last), logging included

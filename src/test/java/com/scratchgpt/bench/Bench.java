@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.scratchgpt.generation.BatchScheduler;
+import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.SimpleGenerator;
@@ -85,7 +86,7 @@ public final class Bench {
         GPT2Tokenizer tokenizer = new GPT2Tokenizer();
         int[] prompt4 = tokenizer.encode("Hello, I am");
         try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), BatchScheduler.Observer.NONE)) {
+                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
             generate(scheduler, prompt4, 16); // warm-up
             double best = 0;
             for (int r = 0; r < reps; r++) {

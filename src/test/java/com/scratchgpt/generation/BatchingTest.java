@@ -34,7 +34,7 @@ class BatchingTest {
         }
         List<GenerationResult> together = new ArrayList<>();
         try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER,
-                new BatchScheduler.Limits(32, 32, 32, 32 * 64, 64), BatchScheduler.Observer.NONE)) {
+                new BatchScheduler.Limits(32, 32, 32, 32 * 64, 64), GenerationObserver.NONE)) {
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
             for (GenerationRequest r : requests) {
                 futures.add(scheduler.submit(r, TokenListener.NONE, TimeUnit.MINUTES.toNanos(5)));
@@ -60,7 +60,7 @@ class BatchingTest {
         CountDownLatch release = new CountDownLatch(1);
         int[] prompt = TOKENIZER.encode("Hello");
         try (BatchScheduler scheduler = new BatchScheduler(TestModels.seed123(), TOKENIZER,
-                new BatchScheduler.Limits(1, 1, 1, 2048, 512), BatchScheduler.Observer.NONE)) {
+                new BatchScheduler.Limits(1, 1, 1, 2048, 512), GenerationObserver.NONE)) {
             // the running request blocks the model thread in its listener until released
             CompletableFuture<GenerationResult> running = scheduler.submit(GenerationRequest.greedy(prompt, 2),
                     (i, t, s) -> {

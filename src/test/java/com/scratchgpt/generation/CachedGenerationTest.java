@@ -23,7 +23,7 @@ class CachedGenerationTest {
         // 3-token prefill chunks: the 20-token prompt is read over 7 steps, and every crop past the
         // 24-token context re-reads the window in chunks
         try (BatchScheduler scheduler = new BatchScheduler(model, new GPT2Tokenizer(),
-                new BatchScheduler.Limits(2, 2, 4, 48, 3), BatchScheduler.Observer.NONE)) {
+                new BatchScheduler.Limits(2, 2, 4, 48, 3), GenerationObserver.NONE)) {
             ReferenceAssertions.assertCachedGreedyRuns(scheduler, Fixtures.of("tiny-book"));
         }
     }

@@ -70,7 +70,7 @@ class StopAndEosTest {
             head.put(i, i / 8 == GPT2Tokenizer.END_OF_TEXT ? 1f : 0f);
         }
         try (BatchScheduler scheduler = new BatchScheduler(random, TOKENIZER,
-                new BatchScheduler.Limits(1, 1, 1, 16, 16), BatchScheduler.Observer.NONE)) {
+                new BatchScheduler.Limits(1, 1, 1, 16, 16), GenerationObserver.NONE)) {
             GenerationResult r = scheduler.generate(GenerationRequest.greedy(PROMPT, 5));
             assertThat(r.finishReason()).isEqualTo(FinishReason.EOS);
             assertThat(r.generatedTokens()).containsExactly(GPT2Tokenizer.END_OF_TEXT);

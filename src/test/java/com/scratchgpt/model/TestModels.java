@@ -1,6 +1,7 @@
 package com.scratchgpt.model;
 
 import com.scratchgpt.generation.BatchScheduler;
+import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 /** Models shared by the tests of one JVM (GPT-2 small takes 650 MB and seconds to build). */
@@ -15,7 +16,7 @@ public final class TestModels {
     public static BatchScheduler scheduler(GPTModel model) {
         int ctx = model.config().contextLength();
         return new BatchScheduler(model, new GPT2Tokenizer(),
-                new BatchScheduler.Limits(4, 4, 16, 4 * ctx, 512), BatchScheduler.Observer.NONE);
+                new BatchScheduler.Limits(4, 4, 16, 4 * ctx, 512), GenerationObserver.NONE);
     }
 
     /** The default model: GPT_CONFIG_124M initialised as torch.manual_seed(123) does. */

@@ -51,18 +51,24 @@ class OperationsApiTest {
     void generationMetricsMoveWithRequests() {
         HttpTestClient http = new HttpTestClient(port);
         double before = metric(http, "gpt.generation.tokens");
-        long countBefore = http.get("/actuator/metrics/gpt.generation.duration").json().get("measurements").get(0).get("value").asLong();
+        double countBefore = metric(http, "gpt.generation.duration");
+        double successesBefore = metric(http, "gpt.generation.duration?tag=outcome:success");
         assertThat(http.postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 3}").status()).isEqualTo(200);
         assertThat(metric(http, "gpt.generation.tokens")).isEqualTo(before + 3);
-        assertThat(http.get("/actuator/metrics/gpt.generation.duration").json().get("measurements").get(0).get("value").asLong())
-                .isEqualTo(countBefore + 1);
+        assertThat(metric(http, "gpt.generation.duration")).isEqualTo(countBefore + 1);
+        assertThat(metric(http, "gpt.generation.duration?tag=outcome:success")).isEqualTo(successesBefore + 1);
+        assertThat(http.get("/actuator/metrics/gpt.generation.duration").json().get("availableTags").get(0).get("values")
+                .valueStream().map(JsonNode::asString))
+                .containsExactlyInAnyOrder("success", "deadline", "cancelled", "overloaded", "error");
         assertThat(metric(http, "gpt.model.parameters")).isEqualTo(163_009_536.0);
         assertThat(metric(http, "gpt.model.memory")).isEqualTo(163_009_536.0 * 4);
         // the process holds the off-heap weights besides the JVM
         assertThat(metric(http, "gpt.process.physical")).isGreaterThan(metric(http, "gpt.model.memory"));
         assertThat(metric(http, "gpt.kv.cache.memory")).isEqualTo(8192.0 * 2 * 12 * 768 * 4);
         String prometheus = http.get("/actuator/prometheus").body();
-        assertThat(prometheus).contains("gpt_generation_duration_seconds_bucket").contains("gpt_generation_time_to_first_token_seconds")
+        assertThat(prometheus.lines()).anyMatch(line -> line.startsWith("gpt_generation_duration_seconds_bucket{")
+                && line.contains("outcome=\"success\""));
+        assertThat(prometheus).contains("gpt_generation_time_to_first_token_seconds")
                 .contains("gpt_generation_tokens_total").contains("gpt_model_memory_bytes");
     }
 

@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -16,7 +17,13 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import com.scratchgpt.HttpTestClient;
 import com.scratchgpt.generation.BatchScheduler;
 
-/** Beyond the generation slots and the queue, requests get 429 with Retry-After; a deadline ends with 503. */
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * Beyond the generation slots and the queue, requests get 429 with Retry-After; a deadline ends with 503.
+ * Each leaves one gpt.generation.duration sample tagged with its outcome.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
 class OverloadApiTest {
@@ -25,9 +32,16 @@ class OverloadApiTest {
     int port;
     @Autowired
     BatchScheduler scheduler;
+    @Autowired
+    MeterRegistry registry;
 
     @Test
     void aRequestBeyondTheLimitsGets429ThenTheDeadlineEndsTheLongOne() throws Exception {
+        Timer overloaded = registry.timer("gpt.generation.duration", "outcome", "overloaded");
+        Timer deadline = registry.timer("gpt.generation.duration", "outcome", "deadline");
+        long overloadedBefore = overloaded.count();
+        long deadlineBefore = deadline.count();
+        double deadlineSecondsBefore = deadline.totalTime(TimeUnit.SECONDS);
         HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
@@ -41,10 +55,14 @@ class OverloadApiTest {
         assertThat(refused.status()).isEqualTo(429);
         assertThat(refused.contentType()).startsWith("application/problem+json");
         assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
+        assertThat(overloaded.count()).as("the refused request's duration sample").isEqualTo(overloadedBefore + 1);
 
         HttpResponse<String> timedOut = first.get();
         assertThat(timedOut.statusCode()).isEqualTo(503);
         assertThat(timedOut.body()).contains("deadline");
+        assertThat(deadline.count()).as("the timed-out request's duration sample").isEqualTo(deadlineBefore + 1);
+        assertThat(deadline.totalTime(TimeUnit.SECONDS) - deadlineSecondsBefore).as("it ran to the 3 s deadline")
+                .isGreaterThanOrEqualTo(3.0);
         assertThat(new HttpTestClient(port).postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 1}").status())
                 .isEqualTo(200);
     }
