@@ -40,7 +40,7 @@ public final class CheckpointLoader {
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
         // the weights file first: when the path given is wrong, that path is what the error must name
-        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+        try (TensorFile st = SafetensorsFile.open(file)) {
             GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {
@@ -80,12 +80,12 @@ public final class CheckpointLoader {
     }
 
     /** Every expected tensor present with the shape the config implies; extra tensors logged, bias mismatches refused. */
-    private static void checkTensorsAgainstConfig(SafetensorsFile st, Map<String, List<CheckpointLayout.Source>> sources,
+    private static void checkTensorsAgainstConfig(TensorFile st, Map<String, List<CheckpointLayout.Source>> sources,
                                                   CheckpointLayout layout, GPTConfig cfg) {
         Set<String> used = new TreeSet<>();
         for (List<CheckpointLayout.Source> list : sources.values()) {
             for (CheckpointLayout.Source s : list) {
-                SafetensorsFile.Entry e = st.entries().get(s.name());
+                TensorFile.Entry e = st.entries().get(s.name());
                 if (e == null) {
                     throw new CheckpointException(st.path(), s.name(), "missing tensor");
                 }
