@@ -13,7 +13,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * config.json beside a checkpoint, in either form: the seeds' GPT_CONFIG dict ({@code emb_dim},
- * {@code n_layers}, ...) or Hugging Face GPT-2's ({@code n_embd}, {@code n_layer}, ...).
+ * {@code n_layers}, ..., with {@code context_length} or, as in the chapter's earlier notes, {@code ctx_len})
+ * or Hugging Face GPT-2's ({@code n_embd}, {@code n_layer}, ...).
  */
 final class CheckpointConfig {
 
@@ -51,12 +52,24 @@ final class CheckpointConfig {
             if (qkvBias != null && !qkvBias.isBoolean()) {
                 throw new CheckpointException(file, null, "field 'qkv_bias' is not true or false");
             }
-            return new GPTConfig(integer(file, root, "vocab_size"), integer(file, root, "context_length"),
+            return new GPTConfig(integer(file, root, "vocab_size"), contextLength(file, root),
                     integer(file, root, "emb_dim"), integer(file, root, "n_heads"), integer(file, root, "n_layers"),
                     number(file, root, "drop_rate", 0.0), qkvBias != null && qkvBias.booleanValue());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file, null, "invalid configuration: " + e.getMessage());
         }
+    }
+
+    /** context_length, or ctx_len as the chapter's earlier GPT_CONFIG names it; both only when they agree. */
+    private static int contextLength(Path file, JsonNode root) {
+        if (!root.has("ctx_len")) {
+            return integer(file, root, "context_length");
+        }
+        int ctxLen = integer(file, root, "ctx_len");
+        if (root.has("context_length") && integer(file, root, "context_length") != ctxLen) {
+            throw new CheckpointException(file, null, "fields 'context_length' and 'ctx_len' disagree");
+        }
+        return ctxLen;
     }
 
     /** A numeric field, or the default when absent; Jackson's asDouble() would throw its own exception on "abc". */
