@@ -19,9 +19,9 @@ import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.Tensor;
 
 /**
- * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors} with {@code config.json}
- * beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole model loads, or a
- * {@link CheckpointException} names the file, the tensor and the problem.
+ * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors}, or a PyTorch {@code .pth}/{@code .pt}
+ * state_dict, with {@code config.json} beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole
+ * model loads, or a {@link CheckpointException} names the file, the tensor and the problem.
  */
 public final class CheckpointLoader {
 
@@ -34,13 +34,13 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** @param path a folder holding config.json and model.safetensors, or a .safetensors file with config.json beside it */
+    /** @param path a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with config.json beside it */
     public static Loaded load(Path path) {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
         // the weights file first: when the path given is wrong, that path is what the error must name
-        try (TensorFile st = SafetensorsFile.open(file)) {
+        try (TensorFile st = TensorFile.open(file)) {
             GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {

@@ -2,6 +2,7 @@ package com.scratchgpt.weights;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -40,4 +41,10 @@ interface TensorFile extends AutoCloseable {
 
     @Override
     void close();
+
+    /** A PyTorch checkpoint ({@code .pth}, {@code .pt}) or, for any other name, a safetensors file. */
+    static TensorFile open(Path file) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".pth") || name.endsWith(".pt") ? PthFile.open(file) : SafetensorsFile.open(file);
+    }
 }
