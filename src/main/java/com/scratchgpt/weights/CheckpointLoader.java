@@ -58,6 +58,7 @@ public final class CheckpointLoader {
                     cfg.embDim(), cfg.nHeads(), entries + 1, cfg.dropRate(), cfg.qkvBias());
             Map<String, List<CheckpointLayout.Source>> sources = layout.sources(listed, detected.prefix(), tied);
             checkTensorsAgainstConfig(st, sources, layout, cfg);
+            CausalMask.check(st, cfg);
 
             Map<String, Tensor> params = new LinkedHashMap<>();
             GPTModel.parameterShapes(cfg, tied).forEach((name, shape) -> {
@@ -71,8 +72,9 @@ public final class CheckpointLoader {
                     && sameValues(params.get("tok_emb.weight"), params.get("out_head.weight"))) {
                 params.remove("out_head.weight"); // GPT2LMHeadModel ties lm_head to wte: keep one array
             }
-            String dtypes = st.entries().values().stream().map(e -> e.dtype().name())
-                    .collect(Collectors.toCollection(TreeSet::new)).stream().collect(Collectors.joining(","));
+            String dtypes = st.entries().values().stream().filter(e -> !layout.ignored(e.name()))
+                    .map(e -> e.dtype().name()).collect(Collectors.toCollection(TreeSet::new))
+                    .stream().collect(Collectors.joining(","));
             GPTModel model = GPTModel.of(cfg, params);
             long millis = (System.nanoTime() - start) / 1_000_000;
             return new Loaded(model, file, layout == CheckpointLayout.BOOK ? "book" : "huggingface", dtypes, millis);
@@ -88,6 +90,9 @@ public final class CheckpointLoader {
                 TensorFile.Entry e = st.entries().get(s.name());
                 if (e == null) {
                     throw new CheckpointException(st.path(), s.name(), "missing tensor");
+                }
+                if (e.dtype() == Dtype.BOOL) {
+                    throw new CheckpointException(st.path(), s.name(), "a bool tensor where a weight belongs");
                 }
                 if (!Arrays.equals(e.shape(), s.shape())) {
                     throw new CheckpointException(st.path(), s.name(), "shape " + Arrays.toString(e.shape())
