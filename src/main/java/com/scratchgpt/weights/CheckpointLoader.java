@@ -34,19 +34,22 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** @param path a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with config.json beside it */
+    /**
+     * @param path a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with
+     *             config.json beside it (which may be left out for the GPT-2 sizes)
+     */
     public static Loaded load(Path path) {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
         // the weights file first: when the path given is wrong, that path is what the error must name
         try (TensorFile st = TensorFile.open(file)) {
-            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {
                 throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
                         + "nor Hugging Face GPT-2's (wte.weight, ...) found");
             }
+            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"), detected, st.entries());
             CheckpointLayout layout = detected.layout();
             String headName = layout.headName(detected.prefix());
             boolean tied = !st.entries().containsKey(headName);
