@@ -46,7 +46,7 @@ public final class PthFile implements TensorFile {
             Map<String, Entry> entries = new LinkedHashMap<>();
             stateDict(path, root).forEach((key, value) -> {
                 if (!(key instanceof String name)) {
-                    throw new CheckpointException(path, null, "a state_dict key that is a " + Unpickler.describe(key)
+                    throw new CheckpointException(path, null, "a state_dict key that is " + Unpickler.describe(key)
                             + ", not a str");
                 }
                 entries.put(name, entry(path, archive, name, value));
@@ -61,14 +61,14 @@ public final class PthFile implements TensorFile {
     /** The saved object itself, or its "model_state_dict"; any other shape is refused. */
     private static Map<?, ?> stateDict(Path path, Object root) {
         if (!(root instanceof Map<?, ?> dict)) {
-            throw new CheckpointException(path, null, "the pickle holds a " + Unpickler.describe(root) + ", not a "
+            throw new CheckpointException(path, null, "the pickle holds " + Unpickler.describe(root) + ", not a "
                     + "state_dict (torch.save(model.state_dict(), ...)) or a dict with 'model_state_dict'");
         }
         if (!dict.containsKey("model_state_dict")) {
             return dict;
         }
         if (!(dict.get("model_state_dict") instanceof Map<?, ?> model)) {
-            throw new CheckpointException(path, null, "'model_state_dict' is a "
+            throw new CheckpointException(path, null, "'model_state_dict' is "
                     + Unpickler.describe(dict.get("model_state_dict")) + ", not a state_dict");
         }
         return model;
@@ -76,7 +76,7 @@ public final class PthFile implements TensorFile {
 
     private static Entry entry(Path path, PthArchive archive, String name, Object value) {
         if (!(value instanceof Unpickler.StoredTensor t)) {
-            throw new CheckpointException(path, name, "a " + Unpickler.describe(value) + ", not a tensor: a .pth "
+            throw new CheckpointException(path, name, Unpickler.describe(value) + ", not a tensor: a .pth "
                     + "loads as torch.save(model.state_dict()) or as a dict with 'model_state_dict'");
         }
         Unpickler.StorageType type = t.storage().type();
@@ -126,7 +126,7 @@ public final class PthFile implements TensorFile {
         long[] out = new long[tuple.size()];
         for (int i = 0; i < out.length; i++) {
             if (!(tuple.get(i) instanceof Long v)) {
-                throw new CheckpointException(path, name, what + " holds a " + Unpickler.describe(tuple.get(i))
+                throw new CheckpointException(path, name, what + " holds " + Unpickler.describe(tuple.get(i))
                         + " that is not a 64-bit integer");
             }
             out[i] = v;

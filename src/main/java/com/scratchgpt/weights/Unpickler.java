@@ -210,8 +210,8 @@ final class Unpickler {
                     Object name = pop(at);
                     Object module = pop(at);
                     if (!(module instanceof String m) || !(name instanceof String n)) {
-                        throw fail("STACK_GLOBAL at byte " + at + " names a global with a " + describe(module)
-                                + " and a " + describe(name) + ", not two strings");
+                        throw fail("STACK_GLOBAL at byte " + at + " names a global with " + describe(module)
+                                + " and " + describe(name) + ", not two strings");
                     }
                     push(global(m, n));
                 }
@@ -246,11 +246,14 @@ final class Unpickler {
     }
 
     private Object reduce(Object callable, Object args, int at) {
+        if (callable instanceof StorageType t) {
+            throw fail("REDUCE at byte " + at + " calls " + t.global + ", which only a persistent id may name");
+        }
         if (!(callable instanceof Global g)) {
-            throw fail("REDUCE at byte " + at + " calls " + describe(callable) + ", which only a persistent id may name");
+            throw fail("REDUCE at byte " + at + " calls " + describe(callable) + ", which is no function");
         }
         if (!(args instanceof Tuple a)) {
-            throw fail(g.global + " at byte " + at + " called with a " + describe(args) + ", not a tuple");
+            throw fail(g.global + " at byte " + at + " called with " + describe(args) + ", not a tuple");
         }
         return switch (g) {
             case ORDERED_DICT -> {
@@ -295,7 +298,7 @@ final class Unpickler {
         Object state = pop(at);
         Object target = top(at);
         if (!(target instanceof Map) || !(state instanceof Map)) {
-            throw fail("BUILD at byte " + at + " sets a " + describe(state) + " on a " + describe(target)
+            throw fail("BUILD at byte " + at + " sets " + describe(state) + " on " + describe(target)
                     + "; only a dict's attributes are set in a state_dict");
         }
     }
@@ -383,7 +386,7 @@ final class Unpickler {
     @SuppressWarnings("unchecked")
     private List<Object> list(Object target, int at) {
         if (!(target instanceof ArrayList)) {
-            throw fail("APPEND at byte " + at + " to a " + describe(target) + ", not a list");
+            throw fail("APPEND at byte " + at + " to " + describe(target) + ", not a list");
         }
         return (List<Object>) target;
     }
@@ -391,7 +394,7 @@ final class Unpickler {
     @SuppressWarnings("unchecked")
     private Map<Object, Object> dict(Object target, int at) {
         if (!(target instanceof LinkedHashMap)) {
-            throw fail("SETITEM at byte " + at + " on a " + describe(target) + ", not a dict");
+            throw fail("SETITEM at byte " + at + " on " + describe(target) + ", not a dict");
         }
         return (Map<Object, Object>) target;
     }
@@ -412,7 +415,7 @@ final class Unpickler {
         boolean flatTuple = key instanceof Tuple t && t.items().stream().allMatch(i -> i instanceof String
                 || i instanceof Long || i instanceof Double || i instanceof Boolean || i == NONE);
         if (!scalar && !flatTuple) {
-            throw fail("a " + describe(key) + " as a dict key at byte " + at);
+            throw fail(describe(key) + " as a dict key at byte " + at);
         }
         return key;
     }
@@ -549,39 +552,39 @@ final class Unpickler {
             return "None";
         }
         if (v instanceof Global g) {
-            return g.global;
+            return "the global " + g.global;
         }
         if (v instanceof StorageType t) {
-            return t.global;
+            return "the global " + t.global;
         }
         if (v instanceof Tuple t) {
-            return "tuple of " + t.size();
+            return "a tuple of " + t.size();
         }
         if (v instanceof List<?> l) {
-            return "list of " + l.size();
+            return "a list of " + l.size();
         }
         if (v instanceof Map<?, ?>) {
-            return "dict";
+            return "a dict";
         }
         if (v instanceof String) {
-            return "str";
+            return "a str";
         }
         if (v instanceof Long || v instanceof BigInteger) {
-            return "int";
+            return "an int";
         }
         if (v instanceof Double) {
-            return "float";
+            return "a float";
         }
         if (v instanceof Boolean) {
-            return "bool";
+            return "a bool";
         }
         if (v instanceof byte[]) {
             return "bytes";
         }
         if (v instanceof Storage) {
-            return "storage";
+            return "a storage";
         }
-        return v instanceof StoredTensor ? "tensor" : v.getClass().getSimpleName();
+        return v instanceof StoredTensor ? "a tensor" : "a " + v.getClass().getSimpleName();
     }
 
     private static String describeAll(Tuple t) {
