@@ -14,13 +14,17 @@ Folders written under OUT:
   tiny-book-pth-bf16/      model.to(torch.bfloat16).state_dict(), pickle protocol 5
   pth-tiny/                a vocabulary of 10 (a few kB each): the fuzz base (state_dict and with optimizer),
                            F16 and the same values widened to F32, tensors sharing storages (tied head,
-                           fused query/key/value views) and the same values unshared, a transposed weight
+                           fused query/key/value views) and the same values unshared, a transposed weight,
+                           the same model under Hugging Face GPT-2 names
+  pth-gpt2-shapes/         data.pkl only, of GPT-2 small state_dicts (the seeds' names without and with
+                           qkv_bias, 13 blocks, and GPT2LMHeadModel's names); <name>.json lists each storage's
+                           bytes, which the tests write as zeros into sparse files
   pth-malicious/           one file per global that would run code (os.system, builtins.eval, ...); each is
                            checked to run its payload under torch.load, which then touches PAYLOAD_MARKER
 
 usage: /usr/bin/python3 scripts/make_pth_fixtures.py /work/shared/reference/gpt_reference.py src/test/resources/fixtures
 """
-import argparse, copy, importlib.util, io, json, os, pickle, subprocess, sys, time
+import argparse, copy, importlib.util, io, json, os, pickle, subprocess, sys, time, zipfile
 import torch
 
 PAYLOAD_MARKER = "/tmp/scratchgpt-pth-payload-ran"
@@ -168,10 +172,44 @@ def make_tiny(ref, out):
     torch.save(state, os.path.join(out, "model-shared-storage.pth"))
     torch.save({k: v.clone() for k, v in state.items()}, os.path.join(out, "model-shared-storage-unshared.pth"))
 
+    # the same model under GPT2LMHeadModel's names, its head kept as lm_head (untied)
+    hf = {"transformer." + k: v.contiguous() for k, v in ref.hf_state(model, cfg).items()}
+    hf["lm_head.weight"] = model.out_head.weight.detach()
+    torch.save(hf, os.path.join(out, "model-hf.pth"))
+
     transposed = model.state_dict()
     transposed["trf_blocks.0.att.W_key.weight"] = transposed["trf_blocks.0.att.W_key.weight"].t()
     assert not transposed["trf_blocks.0.att.W_key.weight"].is_contiguous()
     torch.save(transposed, os.path.join(out, "model-transposed.pth"))
+
+
+def make_gpt2_shapes(ref, out):
+    """data.pkl of GPT-2 small state_dicts, and the bytes of each storage: a GPT-2 size without config.json."""
+    os.makedirs(out, exist_ok=True)
+    small = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
+             "drop_rate": 0.1, "qkv_bias": False}
+    torch.manual_seed(0)
+    variants = {
+        "book": ref.book_state(ref.GPTModel(small)),
+        "book-qkv-bias": ref.book_state(ref.GPTModel({**small, "qkv_bias": True})),
+        "book-13-blocks": ref.book_state(ref.GPTModel({**small, "n_layers": 13})),
+    }
+    hf_model = ref.GPTModel({**small, "qkv_bias": True})
+    hf = {"transformer." + k: v.contiguous() for k, v in ref.hf_state(hf_model, small).items()}
+    for i in range(12):  # GPT2Attention's causal-mask buffer
+        hf[f"transformer.h.{i}.attn.bias"] = torch.tril(torch.ones(1024, 1024, dtype=torch.bool)).view(1, 1, 1024, 1024)
+    hf["lm_head.weight"] = hf["transformer.wte.weight"]  # tied: one storage
+    variants["hf"] = hf
+    for name, state in variants.items():
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        buf.seek(0)
+        with zipfile.ZipFile(buf) as z:
+            prefix = z.namelist()[0].split("/")[0]
+            open(os.path.join(out, name + ".pkl"), "wb").write(z.read(prefix + "/data.pkl"))
+            storages = {i.filename[len(prefix) + len("/data/"):]: i.file_size for i in z.infolist()
+                        if i.filename.startswith(prefix + "/data/")}
+        write_json(os.path.join(out, name + ".json"), storages)
 
 
 # --- files that run code when unpickled
@@ -295,6 +333,7 @@ def main():
         print(name, data["total_params"], [r["generated_tokens"] for r in data["runs"]],
               "smallest gap %.2g" % smallest_gap(data["runs"]))
     make_tiny(ref, os.path.join(a.out, "pth-tiny"))
+    make_gpt2_shapes(ref, os.path.join(a.out, "pth-gpt2-shapes"))
     out = os.path.abspath(os.path.join(a.out, "pth-malicious"))
     os.makedirs(out, exist_ok=True)
     os.chdir(out)  # torch.load of torch.load.pth opens posix.system.pth from here
