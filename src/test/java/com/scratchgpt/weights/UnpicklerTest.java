@@ -243,7 +243,7 @@ class UnpicklerTest {
 
     @Test
     @Timeout(value = 20, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void nestingAMillionDeepNeitherRecursesNorFails() {
+    void nestingNineHundredThousandDeepNeitherRecursesNorFails() {
         int depth = 900_000;
         Object lists = load("]".repeat(depth) + "a".repeat(depth - 1) + ".");
         Object marks = load("(".repeat(depth) + "N.");
