@@ -318,12 +318,13 @@ final class PthArchive {
             throw new CheckpointException(path, null, "entry '" + name + "': local header at byte "
                     + Long.toUnsignedString(local) + " lies outside the entries (which end at byte " + dir.offset() + ")");
         }
-        ByteBuffer header = channel.read(local, LOCAL_LENGTH);
+        // the header and the name it must repeat, in one read when they lie before the central directory
+        int length = (int) Math.min(LOCAL_LENGTH + nameBytes.length, dir.offset() - local);
+        ByteBuffer header = channel.read(local, length);
         int nameLength = u16(header, 26);
         int extraLength = u16(header, 28);
-        if (header.getInt(0) != LOCAL_HEADER || nameLength != nameBytes.length
-                || local + LOCAL_LENGTH + nameLength > dir.offset()
-                || !Arrays.equals(channel.read(local + LOCAL_LENGTH, nameLength).array(), nameBytes)) {
+        if (header.getInt(0) != LOCAL_HEADER || nameLength != nameBytes.length || length < LOCAL_LENGTH + nameLength
+                || !Arrays.equals(Arrays.copyOfRange(header.array(), LOCAL_LENGTH, length), nameBytes)) {
             throw new CheckpointException(path, null, "entry '" + name + "': no local header for it at byte " + local);
         }
         if ((u16(header, 6) & 0x41) != 0 || u16(header, 8) != 0) {
