@@ -6,7 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,71 +88,93 @@ final class PthImage {
         return image;
     }
 
+    /** Writes the archive: in one write when every member is in memory, else with the zeros left as holes. */
     Path write(Path file) {
-        try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
-            out.setLength(0);
-            ByteBuffer directory = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long position = 0;
-            for (Map.Entry<String, byte[]> m : members.entrySet()) {
-                byte[] name = m.getKey().getBytes(StandardCharsets.UTF_8);
-                long size = m.getValue() == null ? sparse.get(m.getKey()) : m.getValue().length;
-                Integer given = crcs.get(m.getKey());
-                int crc = given != null ? given : m.getValue() == null ? zerosCrc(size) : crc(m.getValue());
-                long local = position;
-                int padding = (int) ((64 - (local + 30 + name.length + 4) % 64) % 64);
-                ByteBuffer header = ByteBuffer.allocate(30 + name.length + 4 + padding).order(ByteOrder.LITTLE_ENDIAN);
-                header.putInt(0x04034b50).putShort((short) 20).putShort((short) 0x0808).putShort((short) 0)
-                        .putInt(0).putInt(0).putInt(0).putInt(0).putShort((short) name.length)
-                        .putShort((short) (4 + padding)).put(name).putShort((short) 0x4246).putShort((short) padding)
-                        .put(new byte[padding]);
-                out.seek(position);
-                out.write(header.array());
-                position += header.capacity();
-                if (m.getValue() != null) {
-                    out.write(m.getValue());
-                }
-                position += size;
-                ByteBuffer descriptor = ByteBuffer.allocate(zip64 || size > 0xFFFFFFFFL ? 24 : 16).order(ByteOrder.LITTLE_ENDIAN);
-                descriptor.putInt(0x08074b50).putInt(crc);
-                if (descriptor.capacity() == 24) {
-                    descriptor.putLong(size).putLong(size);
-                } else {
-                    descriptor.putInt((int) size).putInt((int) size);
-                }
-                out.seek(position);
-                out.write(descriptor.array());
-                position += descriptor.capacity();
-
-                boolean wide = zip64 || size > 0xFFFFFFFFL || local > 0xFFFFFFFFL;
-                directory.putInt(0x02014b50).putShort((short) 45).putShort((short) 20).putShort((short) 0x0808)
-                        .putShort((short) 0).putInt(0).putInt(crc)
-                        .putInt(wide ? -1 : (int) size).putInt(wide ? -1 : (int) size)
-                        .putShort((short) name.length).putShort((short) (wide ? 28 : 0)).putShort((short) 0)
-                        .putShort((short) 0).putShort((short) 0).putInt(0).putInt(wide ? -1 : (int) local).put(name);
-                if (wide) {
-                    directory.putShort((short) 1).putShort((short) 24).putLong(size).putLong(size).putLong(local);
-                }
+        List<Chunk> chunks = new ArrayList<>();
+        long length = layOut(chunks);
+        try {
+            if (sparse.isEmpty()) {
+                ByteBuffer whole = ByteBuffer.allocate(Math.toIntExact(length));
+                chunks.forEach(c -> whole.put(Math.toIntExact(c.position()), c.bytes()));
+                return Files.write(file, whole.array());
             }
-            long directoryOffset = position;
-            int directorySize = directory.position();
-            out.seek(position);
-            out.write(directory.array(), 0, directorySize);
-            position += directorySize;
-            boolean wide = zip64 || directoryOffset > 0xFFFFFFFFL;
-            ByteBuffer end = ByteBuffer.allocate((wide ? 56 + 20 : 0) + 22).order(ByteOrder.LITTLE_ENDIAN);
-            if (wide) {
-                end.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
-                        .putLong(members.size()).putLong(members.size()).putLong(directorySize).putLong(directoryOffset);
-                end.putInt(0x07064b50).putInt(0).putLong(position).putInt(1);
+            try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
+                out.setLength(0);
+                for (Chunk c : chunks) {
+                    out.seek(c.position());
+                    out.write(c.bytes());
+                }
+                out.setLength(length);
             }
-            end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0)
-                    .putShort((short) (wide ? -1 : members.size())).putShort((short) (wide ? -1 : members.size()))
-                    .putInt(wide ? -1 : directorySize).putInt(wide ? -1 : (int) directoryOffset).putShort((short) 0);
-            out.write(end.array());
+            return file;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return file;
+    }
+
+    /** Bytes to write at a position of the file. */
+    private record Chunk(long position, byte[] bytes) {
+    }
+
+    /** The archive's bytes as chunks at their positions; returns the file's length. */
+    private long layOut(List<Chunk> out) {
+        int directoryBytes = members.keySet().stream().mapToInt(n -> 46 + 28 + n.getBytes(StandardCharsets.UTF_8).length).sum();
+        ByteBuffer directory = ByteBuffer.allocate(directoryBytes).order(ByteOrder.LITTLE_ENDIAN);
+        long position = 0;
+        for (Map.Entry<String, byte[]> m : members.entrySet()) {
+            byte[] name = m.getKey().getBytes(StandardCharsets.UTF_8);
+            long size = m.getValue() == null ? sparse.get(m.getKey()) : m.getValue().length;
+            Integer given = crcs.get(m.getKey());
+            int crc = given != null ? given : m.getValue() == null ? zerosCrc(size) : crc(m.getValue());
+            long local = position;
+            int padding = (int) ((64 - (local + 30 + name.length + 4) % 64) % 64);
+            ByteBuffer header = ByteBuffer.allocate(30 + name.length + 4 + padding).order(ByteOrder.LITTLE_ENDIAN);
+            header.putInt(0x04034b50).putShort((short) 20).putShort((short) 0x0808).putShort((short) 0)
+                    .putInt(0).putInt(0).putInt(0).putInt(0).putShort((short) name.length)
+                    .putShort((short) (4 + padding)).put(name).putShort((short) 0x4246).putShort((short) padding)
+                    .put(new byte[padding]);
+            out.add(new Chunk(position, header.array()));
+            position += header.capacity();
+            if (m.getValue() != null) {
+                out.add(new Chunk(position, m.getValue()));
+            }
+            position += size;
+            ByteBuffer descriptor = ByteBuffer.allocate(zip64 || size > 0xFFFFFFFFL ? 24 : 16).order(ByteOrder.LITTLE_ENDIAN);
+            descriptor.putInt(0x08074b50).putInt(crc);
+            if (descriptor.capacity() == 24) {
+                descriptor.putLong(size).putLong(size);
+            } else {
+                descriptor.putInt((int) size).putInt((int) size);
+            }
+            out.add(new Chunk(position, descriptor.array()));
+            position += descriptor.capacity();
+
+            boolean wide = zip64 || size > 0xFFFFFFFFL || local > 0xFFFFFFFFL;
+            directory.putInt(0x02014b50).putShort((short) 45).putShort((short) 20).putShort((short) 0x0808)
+                    .putShort((short) 0).putInt(0).putInt(crc)
+                    .putInt(wide ? -1 : (int) size).putInt(wide ? -1 : (int) size)
+                    .putShort((short) name.length).putShort((short) (wide ? 28 : 0)).putShort((short) 0)
+                    .putShort((short) 0).putShort((short) 0).putInt(0).putInt(wide ? -1 : (int) local).put(name);
+            if (wide) {
+                directory.putShort((short) 1).putShort((short) 24).putLong(size).putLong(size).putLong(local);
+            }
+        }
+        long directoryOffset = position;
+        int directorySize = directory.position();
+        out.add(new Chunk(position, Arrays.copyOf(directory.array(), directorySize)));
+        position += directorySize;
+        boolean wide = zip64 || directoryOffset > 0xFFFFFFFFL;
+        ByteBuffer end = ByteBuffer.allocate((wide ? 56 + 20 : 0) + 22).order(ByteOrder.LITTLE_ENDIAN);
+        if (wide) {
+            end.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                    .putLong(members.size()).putLong(members.size()).putLong(directorySize).putLong(directoryOffset);
+            end.putInt(0x07064b50).putInt(0).putLong(position).putInt(1);
+        }
+        end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0)
+                .putShort((short) (wide ? -1 : members.size())).putShort((short) (wide ? -1 : members.size()))
+                .putInt(wide ? -1 : directorySize).putInt(wide ? -1 : (int) directoryOffset).putShort((short) 0);
+        out.add(new Chunk(position, end.array()));
+        return position + end.capacity();
     }
 
     static int crc(byte[] bytes) {
