@@ -15,7 +15,7 @@ Folders written under OUT:
   pth-tiny/                a vocabulary of 10 (a few kB each): the fuzz base (state_dict and with optimizer),
                            F16 and the same values widened to F32, tensors sharing storages (tied head,
                            fused query/key/value views) and the same values unshared, a transposed weight,
-                           the same model under Hugging Face GPT-2 names
+                           the same model under Hugging Face GPT-2 names, and torch.save(model) of the module
   pth-gpt2-shapes/         data.pkl only, of GPT-2 small state_dicts (the seeds' names without and with
                            qkv_bias, 13 blocks, and GPT2LMHeadModel's names); <name>.json lists each storage's
                            bytes, which the tests write as zeros into sparse files
@@ -39,6 +39,7 @@ MAX_NEW = 12
 def load_reference_module(path):
     spec = importlib.util.spec_from_file_location("gpt_reference", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["gpt_reference"] = module  # so that torch.save(model) can name the model's class
     spec.loader.exec_module(module)
     return module
 
@@ -176,6 +177,8 @@ def make_tiny(ref, out):
     hf = {"transformer." + k: v.contiguous() for k, v in ref.hf_state(model, cfg).items()}
     hf["lm_head.weight"] = model.out_head.weight.detach()
     torch.save(hf, os.path.join(out, "model-hf.pth"))
+
+    torch.save(model, os.path.join(out, "whole-model.pth"))  # the module itself: a pickle of its classes
 
     transposed = model.state_dict()
     transposed["trf_blocks.0.att.W_key.weight"] = transposed["trf_blocks.0.att.W_key.weight"].t()

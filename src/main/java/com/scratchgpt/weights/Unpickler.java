@@ -240,7 +240,7 @@ final class Unpickler {
         if (known == null) {
             throw new CheckpointException(file, null, "global '" + CheckpointException.printable(module + "." + name)
                     + "' refused: pickle is code, and a state_dict needs only " + KNOWN_GLOBALS
-                    + "; nothing from the file was run");
+                    + "; nothing from the file was run (torch.save(model.state_dict()) saves a model without code)");
         }
         return known;
     }

@@ -195,6 +195,13 @@ class BrokenPthTest {
                 "save it after .contiguous()");
     }
 
+    @Test
+    void aWholeModelSavedWithTorchSaveIsRefusedNamingItsClass() throws IOException {
+        Files.copy(PthImage.fixture("pth-tiny", "whole-model.pth"), file);
+        assertFails(null, "global 'gpt_reference.GPTModel' refused: pickle is code",
+                "(torch.save(model.state_dict()) saves a model without code)");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"DoubleStorage", "LongStorage", "IntStorage", "ByteStorage"})
     void storagesThatAreNoFloatsAreRefusedNamingTheTensor(String type) {
