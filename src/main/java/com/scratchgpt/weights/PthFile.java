@@ -39,8 +39,7 @@ public final class PthFile implements TensorFile {
 
     /** Opens and validates the archive, the pickle and every model tensor's descriptor; reads no tensor data. */
     public static PthFile open(Path path) {
-        WeightsChannel channel = WeightsChannel.open(path);
-        try {
+        return WeightsChannel.open(path, channel -> {
             PthArchive archive = PthArchive.read(channel);
             Object root = Unpickler.load(path, archive.pickle());
             Map<String, Entry> entries = new LinkedHashMap<>();
@@ -52,10 +51,7 @@ public final class PthFile implements TensorFile {
                 entries.put(name, entry(path, archive, name, value));
             });
             return new PthFile(channel, archive, Collections.unmodifiableMap(entries));
-        } catch (RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        });
     }
 
     /** The saved object itself, or its "model_state_dict"; any other shape is refused. */

@@ -46,8 +46,7 @@ public final class SafetensorsFile implements TensorFile {
 
     /** Opens and validates the header; every problem is a {@link CheckpointException} naming the file. */
     public static SafetensorsFile open(Path path) {
-        WeightsChannel channel = WeightsChannel.open(path);
-        try {
+        return WeightsChannel.open(path, channel -> {
             long size = channel.size();
             if (size < 8) {
                 throw new CheckpointException(path, null, "truncated: " + size + " bytes, shorter than the 8-byte header length");
@@ -64,10 +63,7 @@ public final class SafetensorsFile implements TensorFile {
             byte[] header = channel.read(8, (int) headerLength).array();
             long dataStart = 8 + headerLength;
             return parseHeader(path, channel, header, dataStart, size - dataStart);
-        } catch (RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        });
     }
 
     private static SafetensorsFile parseHeader(Path path, WeightsChannel channel, byte[] header, long dataStart,

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.function.Function;
 
 /**
  * A weights file open for reading: positioned reads of its headers, and its tensor data memory-mapped one
@@ -41,6 +42,20 @@ final class WeightsChannel implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(channel);
             throw new CheckpointException(path, null, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Opens path and reads it with {@code read}, whose result then owns the channel; if reading fails, the
+     * channel is closed before the failure propagates.
+     */
+    static <T> T open(Path path, Function<WeightsChannel, T> read) {
+        WeightsChannel channel = open(path);
+        try {
+            return read.apply(channel);
+        } catch (RuntimeException e) {
+            channel.close();
+            throw e;
         }
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -78,13 +77,13 @@ class PthFuzzTest {
         for (int i = 0; i < FILE_CASES; i++) {
             int b = random.nextInt(bases.length);
             FileMutation mutation = FileMutation.values()[random.nextInt(FileMutation.values().length)];
-            Path file = write(dir.resolve("case-" + i + ".pth"), mutation.apply(bases[b], random));
+            Path file = SafetensorsFuzzTest.write(dir.resolve("case-" + i + ".pth"), mutation.apply(bases[b], random));
             GPTModel model = load(file, i, mutation.name());
             if (model != null) {
                 PthCheckpointTest.assertSameParameters(model, expected[b]);
             }
             outcomes[model == null ? 1 : 0]++;
-            delete(file);
+            SafetensorsFuzzTest.delete(file);
         }
         report("whole-file", outcomes, start);
         assertThat(outcomes[0]).as("loads").isPositive();
@@ -108,7 +107,7 @@ class PthFuzzTest {
             Path file = base.withPickle(mutation.apply(original, random)).write(dir.resolve("case-" + i + ".pth"));
             base.withPickle(original);
             outcomes[load(file, i, mutation.name()) == null ? 1 : 0]++;
-            delete(file);
+            SafetensorsFuzzTest.delete(file);
         }
         report("data.pkl", outcomes, start);
         assertThat(outcomes[0]).as("loads").isPositive();
@@ -132,22 +131,6 @@ class PthFuzzTest {
     private static void report(String what, int[] outcomes, long start) {
         LoggerFactory.getLogger(PthFuzzTest.class).info("{} mutations: {} loaded, {} refused, in {} ms", what,
                 outcomes[0], outcomes[1], (System.nanoTime() - start) / 1_000_000);
-    }
-
-    private static Path write(Path file, byte[] bytes) {
-        try {
-            return Files.write(file, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void delete(Path file) {
-        try {
-            Files.delete(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** A place to mutate: anywhere, or (half the time) in the last 2 kB, where the central directory lies. */
