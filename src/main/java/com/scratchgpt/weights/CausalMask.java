@@ -17,6 +17,9 @@ final class CausalMask {
 
     private static final Pattern NAME = Pattern.compile("trf_blocks\\.\\d+\\.att\\.mask");
 
+    /** A context of 16384 positions; a mask is checked as floats, so larger ones would take over 1 GB. */
+    static final long MAX_ELEMENTS = 1L << 28;
+
     private CausalMask() {
     }
 
@@ -32,8 +35,12 @@ final class CausalMask {
                 throw new CheckpointException(file.path(), e.name(), "shape " + Arrays.toString(e.shape())
                         + " is not the causal mask's [" + n + ", " + n + "] (context_length " + n + ")");
             }
+            if ((long) n * n > MAX_ELEMENTS) {
+                throw new CheckpointException(file.path(), e.name(), "a causal mask of " + (long) n * n
+                        + " elements is more than the " + MAX_ELEMENTS + " this loader checks");
+            }
             if (values == null) {
-                values = FloatBuffer.allocate(Math.multiplyExact(n, n));
+                values = FloatBuffer.allocate(n * n);
             }
             file.readInto(e.name(), values, 0, false);
             for (int i = 0; i < n; i++) {

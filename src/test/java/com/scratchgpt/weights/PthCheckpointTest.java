@@ -10,6 +10,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -104,6 +106,38 @@ class PthCheckpointTest {
 
         assertThatThrownBy(() -> CheckpointLoader.load(file)).isInstanceOf(CheckpointException.class)
                 .hasMessageStartingWith(file + ": tensor 'trf_blocks.0.att.mask': not the causal mask: element [3, 3] is 1.0");
+    }
+
+    @Test
+    void aMaskTooLargeToCheckIsRefusedBeforeAnythingIsAllocated() throws IOException {
+        // context 20000: a 400 MB bool mask, zeros in a sparse file, that would be 1.6 GB of floats
+        GPTConfig cfg = new GPTConfig(2, 20_000, 2, 1, 1, 0.0, false);
+        PickleWriter pickle = PickleWriter.protocol(2).orderedDict().mark();
+        PthImage image = new PthImage();
+        int key = 0;
+        for (List<CheckpointLayout.Source> sources : CheckpointLayout.BOOK.sources(cfg, "", false).values()) {
+            for (CheckpointLayout.Source s : sources) {
+                long numel = Arrays.stream(s.shape()).reduce(1, (a, b) -> a * b);
+                pickle.str(s.name()).tensor("FloatStorage", Integer.toString(key), numel, 0, s.shape(), strides(s.shape()));
+                image.members.put("model/data/" + key++, new byte[Math.toIntExact(numel * 4)]);
+            }
+        }
+        pickle.str("trf_blocks.0.att.mask").tensor("BoolStorage", "mask", 400_000_000L, 0, new long[] {20_000, 20_000},
+                new long[] {20_000, 1});
+        image.withZeros("model/data/mask", 400_000_000L);
+        image.crcs.put("model/data/mask", 0); // never read
+        image.members.put("model/data.pkl", pickle.setitems().stop().bytes());
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(Map.of("vocab_size", 2,
+                "context_length", 20_000, "emb_dim", 2, "n_heads", 1, "n_layers", 1)));
+        Path file = image.write(dir.resolve("model.pth"));
+
+        assertThatThrownBy(() -> CheckpointLoader.load(file)).isInstanceOf(CheckpointException.class)
+                .hasMessage(file + ": tensor 'trf_blocks.0.att.mask': a causal mask of 400000000 elements is more than "
+                        + "the 268435456 this loader checks");
+    }
+
+    private static long[] strides(long[] shape) {
+        return shape.length == 1 ? new long[] {1} : new long[] {shape[1], 1};
     }
 
     /** The archive member holding a tensor's storage. */
