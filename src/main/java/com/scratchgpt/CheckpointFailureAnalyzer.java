@@ -12,6 +12,7 @@ class CheckpointFailureAnalyzer extends AbstractFailureAnalyzer<CheckpointExcept
     protected FailureAnalysis analyze(Throwable rootFailure, CheckpointException cause) {
         return new FailureAnalysis("Cannot load the model weights: " + cause.getMessage(),
                 "Point gpt.model.path (GPT_MODEL_PATH) at a folder with config.json and a valid model.safetensors, "
+                        + "or at a .safetensors or .pth file saved from a state_dict (config.json beside it), "
                         + "or unset it to serve the randomly initialised preset.", cause);
     }
 }

@@ -19,9 +19,9 @@ import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.Tensor;
 
 /**
- * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors} with {@code config.json}
- * beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole model loads, or a
- * {@link CheckpointException} names the file, the tensor and the problem.
+ * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors}, or a PyTorch {@code .pth}/{@code .pt}
+ * state_dict, with {@code config.json} beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole
+ * model loads, or a {@link CheckpointException} names the file, the tensor and the problem.
  */
 public final class CheckpointLoader {
 
@@ -34,19 +34,22 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /** @param path a folder holding config.json and model.safetensors, or a .safetensors file with config.json beside it */
+    /**
+     * @param path a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with
+     *             config.json beside it (which may be left out for the GPT-2 sizes)
+     */
     public static Loaded load(Path path) {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path dir = file.toAbsolutePath().getParent();
         // the weights file first: when the path given is wrong, that path is what the error must name
-        try (SafetensorsFile st = SafetensorsFile.open(file)) {
-            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"));
+        try (TensorFile st = TensorFile.open(file)) {
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
             if (detected == null) {
                 throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
                         + "nor Hugging Face GPT-2's (wte.weight, ...) found");
             }
+            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"), detected, st.entries());
             CheckpointLayout layout = detected.layout();
             String headName = layout.headName(detected.prefix());
             boolean tied = !st.entries().containsKey(headName);
@@ -58,6 +61,7 @@ public final class CheckpointLoader {
                     cfg.embDim(), cfg.nHeads(), entries + 1, cfg.dropRate(), cfg.qkvBias());
             Map<String, List<CheckpointLayout.Source>> sources = layout.sources(listed, detected.prefix(), tied);
             checkTensorsAgainstConfig(st, sources, layout, cfg);
+            CausalMask.check(st, cfg);
 
             Map<String, Tensor> params = new LinkedHashMap<>();
             GPTModel.parameterShapes(cfg, tied).forEach((name, shape) -> {
@@ -71,8 +75,9 @@ public final class CheckpointLoader {
                     && sameValues(params.get("tok_emb.weight"), params.get("out_head.weight"))) {
                 params.remove("out_head.weight"); // GPT2LMHeadModel ties lm_head to wte: keep one array
             }
-            String dtypes = st.entries().values().stream().map(e -> e.dtype().name())
-                    .collect(Collectors.toCollection(TreeSet::new)).stream().collect(Collectors.joining(","));
+            String dtypes = st.entries().values().stream().filter(e -> !layout.ignored(e.name()))
+                    .map(e -> e.dtype().name()).collect(Collectors.toCollection(TreeSet::new))
+                    .stream().collect(Collectors.joining(","));
             GPTModel model = GPTModel.of(cfg, params);
             long millis = (System.nanoTime() - start) / 1_000_000;
             return new Loaded(model, file, layout == CheckpointLayout.BOOK ? "book" : "huggingface", dtypes, millis);
@@ -80,14 +85,17 @@ public final class CheckpointLoader {
     }
 
     /** Every expected tensor present with the shape the config implies; extra tensors logged, bias mismatches refused. */
-    private static void checkTensorsAgainstConfig(SafetensorsFile st, Map<String, List<CheckpointLayout.Source>> sources,
+    private static void checkTensorsAgainstConfig(TensorFile st, Map<String, List<CheckpointLayout.Source>> sources,
                                                   CheckpointLayout layout, GPTConfig cfg) {
         Set<String> used = new TreeSet<>();
         for (List<CheckpointLayout.Source> list : sources.values()) {
             for (CheckpointLayout.Source s : list) {
-                SafetensorsFile.Entry e = st.entries().get(s.name());
+                TensorFile.Entry e = st.entries().get(s.name());
                 if (e == null) {
                     throw new CheckpointException(st.path(), s.name(), "missing tensor");
+                }
+                if (e.dtype() == Dtype.BOOL) {
+                    throw new CheckpointException(st.path(), s.name(), "a bool tensor where a weight belongs");
                 }
                 if (!Arrays.equals(e.shape(), s.shape())) {
                     throw new CheckpointException(st.path(), s.name(), "shape " + Arrays.toString(e.shape())

@@ -1,15 +1,7 @@
 package com.scratchgpt.weights;
 
-import java.io.IOException;
-import java.lang.reflect.Field;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -28,43 +20,24 @@ import tools.jackson.databind.json.JsonMapper;
  * the raw little-endian data. The header is validated whole on open; tensor data is memory-mapped one
  * tensor at a time and widened to float32 (F32, F16 and BF16 are read).
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorFile {
 
     /** Headers larger than this are refused before anything is allocated. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
     /** One tensor's header entry. */
-    public record Entry(String name, Dtype dtype, long[] shape, long begin, long end) {
-
-        public long numel() {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return n;
-        }
-    }
-
-    /** The stored element types that load. */
-    public enum Dtype {
-        F32(4), F16(2), BF16(2);
-
-        final int bytes;
-
-        Dtype(int bytes) {
-            this.bytes = bytes;
-        }
+    public record Entry(String name, Dtype dtype, long[] shape, long begin, long end) implements TensorFile.Entry {
     }
 
     /** A tensor listed twice is ambiguous (which offsets hold it?): refused, not silently the last one. */
     private static final JsonMapper JSON = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Path path;
-    private final FileChannel channel;
+    private final WeightsChannel channel;
     private final long dataStart;
     private final Map<String, Entry> entries;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, Entry> entries) {
+    private SafetensorsFile(Path path, WeightsChannel channel, long dataStart, Map<String, Entry> entries) {
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -73,22 +46,12 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Opens and validates the header; every problem is a {@link CheckpointException} naming the file. */
     public static SafetensorsFile open(Path path) {
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new CheckpointException(path, null, "file not found");
-        } catch (IOException e) {
-            throw new CheckpointException(path, null, "cannot open: " + e.getMessage(), e);
-        }
-        try {
+        return WeightsChannel.open(path, channel -> {
             long size = channel.size();
             if (size < 8) {
                 throw new CheckpointException(path, null, "truncated: " + size + " bytes, shorter than the 8-byte header length");
             }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthBytes, 0);
-            long headerLength = lengthBytes.getLong(0);
+            long headerLength = channel.read(0, 8).getLong(0);
             if (headerLength < 2 || headerLength > size - 8) {
                 throw new CheckpointException(path, null, "header length " + Long.toUnsignedString(headerLength)
                         + " does not fit in the file of " + size + " bytes");
@@ -97,21 +60,13 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new CheckpointException(path, null, "header length " + headerLength + " exceeds the limit of "
                         + MAX_HEADER_BYTES + " bytes");
             }
-            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, header, 8);
+            byte[] header = channel.read(8, (int) headerLength).array();
             long dataStart = 8 + headerLength;
-            SafetensorsFile file = parseHeader(path, channel, header.array(), dataStart, size - dataStart);
-            return file;
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new CheckpointException(path, null, "cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            closeQuietly(channel);
-            throw e;
-        }
+            return parseHeader(path, channel, header, dataStart, size - dataStart);
+        });
     }
 
-    private static SafetensorsFile parseHeader(Path path, FileChannel channel, byte[] header, long dataStart,
+    private static SafetensorsFile parseHeader(Path path, WeightsChannel channel, byte[] header, long dataStart,
                                                long dataSize) {
         JsonNode root;
         try {
@@ -146,13 +101,13 @@ public final class SafetensorsFile implements AutoCloseable {
         if (dtypeNode == null || !dtypeNode.isString()) {
             throw new CheckpointException(path, name, "missing dtype");
         }
-        Dtype dtype;
-        try {
-            dtype = Dtype.valueOf(dtypeNode.asString());
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(path, name, "unsupported dtype " + dtypeNode.asString()
+        Dtype dtype = switch (dtypeNode.asString()) {
+            case "F32" -> Dtype.F32;
+            case "F16" -> Dtype.F16;
+            case "BF16" -> Dtype.BF16;
+            default -> throw new CheckpointException(path, name, "unsupported dtype " + dtypeNode.asString()
                     + " (F32, F16 and BF16 load)");
-        }
+        };
         JsonNode shapeNode = node.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) {
             throw new CheckpointException(path, name, "missing shape");
@@ -202,99 +157,29 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() {
         return path;
     }
 
+    @Override
     public Map<String, Entry> entries() {
         return entries;
     }
 
-    /**
-     * Copies a tensor, widened to float32, into dst at dstOffset. With {@code transpose} a 2-D
-     * [rows, cols] tensor is written as [cols, rows].
-     */
+    @Override
     public void readInto(String name, FloatBuffer dst, int dstOffset, boolean transpose) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new CheckpointException(path, name, "missing tensor");
         }
-        long bytes = e.end() - e.begin();
-        if (bytes > Integer.MAX_VALUE) {
-            // one mapping, like one float buffer, holds at most 2 GB; GPT-2 XL's largest tensor is 322 MB
-            throw new CheckpointException(path, name, bytes + " bytes: more than the 2 GB one tensor may hold");
+        try (WeightsChannel.Region region = channel.map(name, dataStart + e.begin(), e.end() - e.begin())) {
+            e.dtype().widen(region.bytes(), e.shape(), dst, dstOffset, transpose);
         }
-        MappedByteBuffer mapped;
-        try {
-            mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + e.begin(), bytes);
-        } catch (IOException ex) {
-            throw new CheckpointException(path, name, "cannot map the data: " + ex.getMessage(), ex);
-        }
-        try {
-            ByteBuffer data = mapped.order(ByteOrder.LITTLE_ENDIAN);
-            int n = Math.toIntExact(e.numel());
-            int rows = transpose ? Math.toIntExact(e.shape()[0]) : 1;
-            int cols = transpose ? Math.toIntExact(e.shape()[1]) : n;
-            for (int i = 0; i < n; i++) {
-                float v = switch (e.dtype()) {
-                    case F32 -> data.getFloat(i * 4);
-                    case F16 -> halfToFloat(data.getShort(i * 2));
-                    case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xFFFF) << 16);
-                };
-                int to = transpose ? (i % cols) * rows + i / cols : i;
-                dst.put(dstOffset + to, v);
-            }
-        } finally {
-            unmap(mapped);
-        }
-    }
-
-    /** IEEE 754 binary16 to float32, exactly (subnormals, infinities and NaN included). */
-    static float halfToFloat(short half) {
-        int h = half & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exponent = (h >>> 10) & 0x1F;
-        int mantissa = h & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float magnitude = mantissa * 0x1.0p-24f; // subnormal (or zero): mantissa * 2^-24, exact
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
     @Override
     public void close() {
-        closeQuietly(channel);
-    }
-
-    private static void readFully(FileChannel channel, ByteBuffer dst, long position) throws IOException {
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, position + dst.position());
-            if (n < 0) {
-                throw new IOException("unexpected end of file");
-            }
-        }
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing was written; closing a read-only channel cannot lose data
-        }
-    }
-
-    /** Releases a mapping now instead of at some later GC, so that loading never keeps the whole file mapped. */
-    private static void unmap(MappedByteBuffer buffer) {
-        try {
-            Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            ((sun.misc.Unsafe) f.get(null)).invokeCleaner(buffer);
-        } catch (ReflectiveOperationException | RuntimeException ignored) {
-            // the mapping is then released when the buffer is collected
-        }
+        channel.close();
     }
 }

@@ -35,7 +35,7 @@ class BrokenCheckpointTest {
     Path dir;
 
     /** The load fails with a CheckpointException naming the file, the tensor (or none) and the problem. */
-    private static void assertLoadFails(Path load, Path file, String tensor, String... problem) {
+    static void assertLoadFails(Path load, Path file, String tensor, String... problem) {
         assertThatThrownBy(() -> CheckpointLoader.load(load))
                 .isInstanceOf(CheckpointException.class)
                 .hasMessageStartingWith(file.toString() + ":")

@@ -15,7 +15,8 @@ import com.scratchgpt.model.ParameterCount;
 import com.scratchgpt.model.ReferenceAssertions;
 
 /**
- * Every checkpoint fixture, addressed as its folder and as its .safetensors file, loads into a model
+ * Every checkpoint fixture, addressed as its folder and as its .safetensors file, and every .pth saved by
+ * torch.save (a state_dict, or a dict with model_state_dict and optimizer_state_dict), loads into a model
  * that reproduces the PyTorch reference: logits within 1e-4, greedy runs token for token (including
  * runs longer than the context), log-probabilities within 1e-3.
  */
@@ -24,34 +25,44 @@ class CheckpointReferenceTest {
     /**
      * @param checkpoint the fixture folder loaded
      * @param reference  the fixture whose reference.json and logits.f32 it must reproduce
-     * @param asFile     address model.safetensors rather than the folder
+     * @param file       the file in it to address, or null for the folder
      * @param layout     the layout the loader must report
      * @param dtype      the stored dtype the loader must report
      * @param tied       whether the output head must be the token embedding's array
      */
-    record Case(String checkpoint, String reference, boolean asFile, String layout, String dtype, boolean tied) {
+    record Case(String checkpoint, String reference, String file, String layout, String dtype, boolean tied) {
 
         Path path() {
             Path dir = Fixtures.of(reference).dir().resolveSibling(checkpoint);
-            return asFile ? dir.resolve("model.safetensors") : dir;
+            return file == null ? dir : dir.resolve(file);
+        }
+
+        Case file(String name) {
+            return new Case(checkpoint, reference, name, layout, dtype, tied);
         }
 
         @Override
         public String toString() {
-            return checkpoint + (asFile ? " (file)" : " (folder)");
+            return checkpoint + (file == null ? " (folder)" : " (" + file + ")");
         }
     }
 
     static Stream<Case> cases() {
-        return Stream.of(
-                new Case("tiny-hf", "tiny-hf", false, "huggingface", "F32", true),
-                new Case("tiny-hf-f16", "tiny-hf-f16", false, "huggingface", "F16", true),
-                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", false, "book", "F16", false),
-                new Case("tiny-hf-bf16", "tiny-hf-bf16", false, "huggingface", "BF16", true),
-                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", false, "huggingface", "F32", true),
-                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", false, "huggingface", "F16", true),
-                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", false, "huggingface", "F16", false))
-                .flatMap(c -> Stream.of(c, new Case(c.checkpoint(), c.reference(), true, c.layout(), c.dtype(), c.tied())));
+        Stream<Case> safetensors = Stream.of(
+                new Case("tiny-hf", "tiny-hf", null, "huggingface", "F32", true),
+                new Case("tiny-hf-f16", "tiny-hf-f16", null, "huggingface", "F16", true),
+                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", null, "book", "F16", false),
+                new Case("tiny-hf-bf16", "tiny-hf-bf16", null, "huggingface", "BF16", true),
+                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", null, "huggingface", "F32", true),
+                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", null, "huggingface", "F16", true),
+                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", null, "huggingface", "F16", false))
+                .flatMap(c -> Stream.of(c, c.file("model.safetensors")));
+        Stream<Case> pth = Stream.of(
+                new Case("tiny-book-pth", "tiny-book-pth", "model.pth", "book", "F32", false),
+                new Case("tiny-book-pth", "tiny-book-pth", "model_and_optimizer.pth", "book", "F32", false),
+                new Case("tiny-book-pth-ctx-len", "tiny-book-pth-ctx-len", "model.pth", "book", "F32", false),
+                new Case("tiny-book-pth-bf16", "tiny-book-pth-bf16", "model.pth", "book", "BF16", false));
+        return Stream.concat(safetensors, pth);
     }
 
     private static final Map<Case, CheckpointLoader.Loaded> LOADED = new ConcurrentHashMap<>();
@@ -88,7 +99,7 @@ class CheckpointReferenceTest {
         CheckpointLoader.Loaded loaded = load(c);
         assertThat(loaded.layout()).isEqualTo(c.layout());
         assertThat(loaded.dtype()).isEqualTo(c.dtype());
-        assertThat(loaded.file().getFileName()).hasToString("model.safetensors");
+        assertThat(loaded.file().getFileName()).hasToString(c.file() == null ? "model.safetensors" : c.file());
         assertThat(loaded.model().tiedOutputHead()).isEqualTo(c.tied());
         assertThat(ParameterCount.of(loaded.model().config(), loaded.model().tiedOutputHead()).totalParameters())
                 .isEqualTo(Fixtures.of(c.reference()).totalParams());

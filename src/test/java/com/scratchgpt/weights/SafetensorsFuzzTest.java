@@ -191,7 +191,7 @@ class SafetensorsFuzzTest {
                 + (mutation == null ? "config.json" : mutation) + "), file starting " + head;
     }
 
-    private static Path write(Path file, byte[] bytes) {
+    static Path write(Path file, byte[] bytes) {
         try {
             return Files.write(file, bytes);
         } catch (IOException e) {
@@ -199,7 +199,7 @@ class SafetensorsFuzzTest {
         }
     }
 
-    private static void delete(Path file) {
+    static void delete(Path file) {
         try {
             Files.delete(file);
         } catch (IOException e) {
