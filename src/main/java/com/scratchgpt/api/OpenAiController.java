@@ -111,8 +111,7 @@ class OpenAiController {
         this.generation = generation;
         this.tokenizer = tokenizer;
         this.properties = properties;
-        this.modelId = served.layout().equals("random-init") ? properties.model().preset()
-                : java.nio.file.Path.of(served.source()).toAbsolutePath().getParent().getFileName().toString();
+        this.modelId = served.id();
     }
 
     @Operation(summary = "The served model, as OpenAI lists models")

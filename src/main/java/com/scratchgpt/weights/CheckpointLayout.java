@@ -16,7 +16,7 @@ import com.scratchgpt.model.ParameterTable.Parameter;
  * ({@link Source}): the seeds' W_query, W_key and W_value land in rows of the fused {@code att.qkv};
  * Hugging Face's Conv1D weights are stored [in, out] and are transposed on the way in.
  */
-enum CheckpointLayout {
+public enum CheckpointLayout {
 
     /** The seeds' state_dict names: tok_emb.weight, trf_blocks.0.att.W_query.weight, ... */
     BOOK {

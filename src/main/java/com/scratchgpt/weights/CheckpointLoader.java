@@ -29,8 +29,17 @@ public final class CheckpointLoader {
 
     private static final Logger log = LoggerFactory.getLogger(CheckpointLoader.class);
 
-    /** A loaded checkpoint and what it was: the file, its layout and the dtypes stored. */
-    public record Loaded(GPTModel model, Path file, String layout, String dtype, long loadMillis) {
+    /**
+     * A loaded checkpoint and what it was.
+     *
+     * @param model      the model
+     * @param file       the weights file read
+     * @param config     the config.json read beside it
+     * @param layout     the tensor names it uses
+     * @param dtype      the dtype(s) stored, comma-separated
+     * @param loadMillis how long loading took
+     */
+    public record Loaded(GPTModel model, Path file, Path config, CheckpointLayout layout, String dtype, long loadMillis) {
     }
 
     private CheckpointLoader() {
@@ -77,7 +86,7 @@ public final class CheckpointLoader {
                     .collect(Collectors.toCollection(TreeSet::new)).stream().collect(Collectors.joining(","));
             GPTModel model = GPTModel.of(cfg, params);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            return new Loaded(model, file, layout == CheckpointLayout.BOOK ? "book" : "huggingface", dtypes, millis);
+            return new Loaded(model, file, config, layout, dtypes, millis);
         }
     }
 

@@ -29,7 +29,7 @@ class CheckpointReferenceTest {
      * @param dtype      the stored dtype the loader must report
      * @param tied       whether the output head must be the token embedding's array
      */
-    record Case(String checkpoint, String reference, boolean asFile, String layout, String dtype, boolean tied) {
+    record Case(String checkpoint, String reference, boolean asFile, CheckpointLayout layout, String dtype, boolean tied) {
 
         Path path() {
             Path dir = Fixtures.of(reference).dir().resolveSibling(checkpoint);
@@ -44,13 +44,13 @@ class CheckpointReferenceTest {
 
     static Stream<Case> cases() {
         return Stream.of(
-                new Case("tiny-hf", "tiny-hf", false, "huggingface", "F32", true),
-                new Case("tiny-hf-f16", "tiny-hf-f16", false, "huggingface", "F16", true),
-                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", false, "book", "F16", false),
-                new Case("tiny-hf-bf16", "tiny-hf-bf16", false, "huggingface", "BF16", true),
-                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", false, "huggingface", "F32", true),
-                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", false, "huggingface", "F16", true),
-                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", false, "huggingface", "F16", false))
+                new Case("tiny-hf", "tiny-hf", false, CheckpointLayout.HUGGING_FACE, "F32", true),
+                new Case("tiny-hf-f16", "tiny-hf-f16", false, CheckpointLayout.HUGGING_FACE, "F16", true),
+                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", false, CheckpointLayout.BOOK, "F16", false),
+                new Case("tiny-hf-bf16", "tiny-hf-bf16", false, CheckpointLayout.HUGGING_FACE, "BF16", true),
+                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", false, CheckpointLayout.HUGGING_FACE, "F32", true),
+                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", false, CheckpointLayout.HUGGING_FACE, "F16", true),
+                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", false, CheckpointLayout.HUGGING_FACE, "F16", false))
                 .flatMap(c -> Stream.of(c, new Case(c.checkpoint(), c.reference(), true, c.layout(), c.dtype(), c.tied())));
     }
 
