@@ -186,7 +186,7 @@ public enum ParameterTable {
     }
 
     /** This row's parameters in block {@code layer} (-1 outside the blocks), weight or scale first. */
-    public List<Parameter> parameters(GPTConfig cfg, int layer) {
+    public List<Parameter> parametersIn(GPTConfig cfg, int layer) {
         long[] main = shape.apply(cfg);
         return switch (kind) {
             case EMBEDDING -> List.of(parameter(main, layer, Role.WEIGHT));
@@ -199,7 +199,7 @@ public enum ParameterTable {
 
     /** Parameters of this row once (of one block, for block rows). */
     public long parameterCount(GPTConfig cfg) {
-        return parameters(cfg, part.inBlock() ? 0 : -1).stream().mapToLong(Parameter::numel).sum();
+        return parametersIn(cfg, part.inBlock() ? 0 : -1).stream().mapToLong(Parameter::numel).sum();
     }
 
     /**
@@ -212,13 +212,13 @@ public enum ParameterTable {
         for (ParameterTable row : values()) {
             if (!row.part.inBlock()) {
                 if (!(row == OUT_HEAD && tiedOutputHead)) {
-                    all.addAll(row.parameters(cfg, -1));
+                    all.addAll(row.parametersIn(cfg, -1));
                 }
             } else if (!blocksListed) {
                 for (int layer = 0; layer < cfg.nLayers(); layer++) {
                     for (ParameterTable blockRow : values()) {
                         if (blockRow.part.inBlock()) {
-                            all.addAll(blockRow.parameters(cfg, layer));
+                            all.addAll(blockRow.parametersIn(cfg, layer));
                         }
                     }
                 }
@@ -229,7 +229,7 @@ public enum ParameterTable {
     }
 
     private Parameter parameter(long[] shape, int layer, Role role) {
-        return new Parameter(name(layer, role), shape, this, layer, role);
+        return new Parameter(name(layer, role), shape.clone(), this, layer, role);
     }
 
     private static long[] dims(long... dims) {

@@ -87,7 +87,7 @@ public enum CheckpointLayout {
     }
 
     private String firstSourceName(ParameterTable row, GPTConfig cfg, String prefix) {
-        return sources(row.parameters(cfg, -1).get(0), prefix).get(0).name();
+        return sources(row.parametersIn(cfg, -1).get(0), prefix).get(0).name();
     }
 
     /** The layout and key prefix of a checkpoint, from its tensor names. */
