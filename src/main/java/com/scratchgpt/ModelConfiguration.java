@@ -38,8 +38,7 @@ class ModelConfiguration {
         GptProperties.Model p = properties.model();
         if (p.path() != null && !p.path().isBlank()) {
             CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()));
-            ServedModel served = new ServedModel(loaded.model(), loaded.file().toString(), loaded.layout(),
-                    loaded.dtype(), loaded.loadMillis());
+            ServedModel served = ServedModel.checkpoint(loaded);
             log.info("Loaded {} ({} layout, {}) in {} ms: {}", served.source(), served.layout(), served.dtype(),
                     served.loadMillis(), loaded.model().config());
             return served;
@@ -48,10 +47,8 @@ class ModelConfiguration {
         long start = System.nanoTime();
         GPTModel model = TorchInitializer.initialize(cfg, p.seed());
         long millis = (System.nanoTime() - start) / 1_000_000;
-        ServedModel served = new ServedModel(model, "preset " + p.preset() + ", seed " + p.seed(), "random-init",
-                "F32", millis);
         log.info("Initialised {} as torch.manual_seed({}) does in {} ms: {}", p.preset(), p.seed(), millis, cfg);
-        return served;
+        return ServedModel.randomInit(model, p.preset(), p.seed(), millis);
     }
 
     @Bean

@@ -1,6 +1,5 @@
 package com.scratchgpt.api;
 
-import java.nio.file.Path;
 
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -40,8 +39,7 @@ class OpenAiController {
         this.tokenizer = tokenizer;
         this.properties = properties;
         this.streams = streams;
-        this.modelId = served.layout().equals("random-init") ? properties.model().preset()
-                : Path.of(served.source()).toAbsolutePath().getParent().getFileName().toString();
+        this.modelId = served.id();
     }
 
     @Operation(summary = "The served model, as OpenAI lists models")

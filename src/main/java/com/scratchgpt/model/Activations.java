@@ -1,30 +1,43 @@
 package com.scratchgpt.model;
 
+import java.util.List;
+
 /**
- * Every intermediate buffer of a forward pass, allocated once for at most {@code maxRows} new tokens
- * (summed over the sequences of a step) and {@code maxSequences} sequences, then reused for each step.
- * The buffers that feed or take a product with a weight matrix have room for {@link Blas#paddedRows}.
- * One Activations serves one thread.
+ * A forward step's state: the sequences it runs and every intermediate buffer, allocated once for at
+ * most {@code maxRows} new tokens (summed over the sequences of a step) and {@code maxSequences}
+ * sequences, then reused for each step. One Activations serves one thread.
+ *
+ * <p>The book's tensors are (batch, tokens, emb); here a step's rows are the new tokens of its
+ * sequences ({@link SequenceChunk}s) back to back, so every row-wise layer (LayerNorm, the linear
+ * layers, GELU) runs over all of them at once, and attention alone looks at the chunks one by one. Each
+ * layer's {@code forward(Activations act, Tensor in, Tensor out)} reads and writes the named buffers
+ * below over {@link #rows} rows. The buffers that feed or take a product with a weight matrix have room
+ * for {@link Blas#paddedRows}.
  */
 public final class Activations {
 
     final int maxRows;
     final int maxSequences;
+    private final int emb;
+
+    List<SequenceChunk> chunks; // the step's sequences, their new tokens back to back as rows
+    int rows;                   // the step's new tokens, summed over the chunks
+
     final Tensor x;        // (rows, emb): the residual stream
-    final Tensor normed;   // (rows, emb): LayerNorm output
+    final Tensor normed;   // (rows, emb): a LayerNorm's output
     final Tensor qkv;      // (rows, 3 emb): fused query, key, value projections
     final Tensor context;  // (rows, emb): attention output before out_proj
     final Tensor delta;    // (rows, emb): a sub-layer's output, added onto x
     final Tensor hidden;   // (rows, 4 emb): feed-forward hidden layer
     final Tensor scores;   // (heads, rows, context_length): one chunk's attention weights
-    final Tensor last;     // (sequences, emb): final-norm of each sequence's last position
+    final Tensor last;     // (sequences, emb): the final-normed last position of each sequence
     final Tensor logits;   // (sequences, vocab)
 
     public Activations(GPTConfig cfg, int maxRows, int maxSequences) {
         if (maxRows <= 0 || maxSequences <= 0) {
             throw new IllegalArgumentException("Activations need at least one row and one sequence");
         }
-        int emb = cfg.embDim();
+        this.emb = cfg.embDim();
         this.maxRows = maxRows;
         this.maxSequences = maxSequences;
         int rows = Blas.paddedRows(maxRows);
@@ -43,5 +56,40 @@ public final class Activations {
     /** The logits of the last step: (sequences, vocab), one row per sequence in step order. */
     public Tensor logits() {
         return logits;
+    }
+
+    /** Starts a step over these chunks: their tokens become rows 0..rows-1, chunk after chunk. */
+    void start(List<SequenceChunk> chunks) {
+        if (chunks.size() > maxSequences) {
+            throw new IllegalArgumentException(chunks.size() + " sequences exceed the activations' " + maxSequences);
+        }
+        int total = 0;
+        for (SequenceChunk chunk : chunks) {
+            int n = chunk.tokens().length;
+            if (chunk.cache().length() + n > chunk.cache().capacity()) {
+                throw new IllegalArgumentException("a chunk of " + n + " tokens after " + chunk.cache().length()
+                        + " cached positions exceeds the cache capacity " + chunk.cache().capacity());
+            }
+            total += n;
+        }
+        if (total > maxRows) {
+            throw new IllegalArgumentException(total + " tokens: more than the activations' " + maxRows + " rows");
+        }
+        this.chunks = chunks;
+        this.rows = total;
+    }
+
+    /** from (rows, emb) -> to (sequences, emb): the row of each chunk's last token. */
+    void gatherLastPositions(Tensor from, Tensor to) {
+        int row = 0;
+        for (int s = 0; s < chunks.size(); s++) {
+            row += chunks.get(s).tokens().length;
+            to.copyFrom(from, (row - 1) * emb, s * emb, emb);
+        }
+    }
+
+    /** x (rows, emb) += d (rows, emb): a shortcut connection adding a sub-layer's output onto the residual stream. */
+    void addToResidual(Tensor d) {
+        x.addInPlace(d, rows * emb);
     }
 }

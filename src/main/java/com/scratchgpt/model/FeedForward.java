@@ -9,7 +9,6 @@ public final class FeedForward {
 
     private final Linear fc;   // layers.0: (4 emb, emb)
     private final Linear proj; // layers.2: (emb, 4 emb)
-
     private final int hiddenDim;
 
     public FeedForward(Linear fc, Linear proj) {
@@ -18,23 +17,15 @@ public final class FeedForward {
         this.hiddenDim = Math.toIntExact(fc.weight().shape()[0]);
     }
 
-    public Linear fc() {
-        return fc;
-    }
-
-    public Linear proj() {
-        return proj;
-    }
-
-    /** x (rows, emb) -> out (rows, emb), through hidden (rows, 4 emb). */
-    public void forward(Tensor x, Tensor hidden, Tensor out, int rows) {
-        fc.forward(x, hidden, rows);
-        gelu(hidden, rows * hiddenDim);
-        proj.forward(hidden, out, rows);
+    /** in (rows, emb) -> out (rows, emb), through act.hidden (rows, 4 emb). */
+    void forward(Activations act, Tensor in, Tensor out) {
+        fc.forward(in, act.hidden, act.rows);
+        gelu(act.hidden, act.rows * hiddenDim);
+        proj.forward(act.hidden, out, act.rows);
     }
 
     /**
-     * The seeds' GELU, in place: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+     * The seeds' GELU on the first n values of t, in place: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
      * tanh(u) is computed as 1 - 2 / (exp(2u) + 1): the same function, several times faster than Math.tanh.
      */
     static void gelu(Tensor t, int n) {

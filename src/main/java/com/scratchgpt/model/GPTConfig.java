@@ -32,11 +32,6 @@ public record GPTConfig(int vocabSize, int contextLength, int embDim, int nHeads
         }
     }
 
-    /** Width of one attention head. */
-    public int headDim() {
-        return embDim / nHeads;
-    }
-
     private static void requirePositive(String name, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -1,22 +1,37 @@
 package com.scratchgpt.model;
 
+import static com.scratchgpt.model.ParameterTable.ATT_OUT_PROJ;
+import static com.scratchgpt.model.ParameterTable.ATT_QKV;
+import static com.scratchgpt.model.ParameterTable.FF_FC;
+import static com.scratchgpt.model.ParameterTable.FF_PROJ;
+import static com.scratchgpt.model.ParameterTable.FINAL_NORM;
+import static com.scratchgpt.model.ParameterTable.NORM1;
+import static com.scratchgpt.model.ParameterTable.NORM2;
+import static com.scratchgpt.model.ParameterTable.OUT_HEAD;
+import static com.scratchgpt.model.ParameterTable.POS_EMB;
+import static com.scratchgpt.model.ParameterTable.TOK_EMB;
+
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+
+import com.scratchgpt.model.ParameterTable.Role;
 
 /**
  * The seeds' GPTModel: token + position embeddings, n_layers transformer blocks, final LayerNorm,
  * linear output head. Inference only (eval mode: dropout is never applied).
  *
- * <p>Parameters are named as the seeds' {@code state_dict} names them, except that each block's
- * W_query, W_key and W_value are one fused {@code att.qkv} projection (see {@link #parameterShapes}).
- * The output head may share the token embedding's array (weight tying).
+ * <p>Parameters are named and shaped as the {@link ParameterTable} lists them (the seeds' state_dict
+ * names, with each block's W_query, W_key and W_value fused into one {@code att.qkv}). The output head
+ * may share the token embedding's array (weight tying).
  */
 public final class GPTModel {
 
@@ -29,84 +44,56 @@ public final class GPTModel {
     private final boolean tiedOutputHead;
     private final Map<String, Tensor> parameters;
 
-    private GPTModel(GPTConfig cfg, Map<String, Tensor> p) {
+    private GPTModel(GPTConfig cfg, Map<String, Tensor> p, boolean tiedOutputHead) {
         this.cfg = cfg;
         this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(p));
-        this.tokEmb = p.get("tok_emb.weight");
-        this.posEmb = p.get("pos_emb.weight");
+        this.tiedOutputHead = tiedOutputHead;
+        this.tokEmb = p.get(TOK_EMB.name(-1, Role.WEIGHT));
+        this.posEmb = p.get(POS_EMB.name(-1, Role.WEIGHT));
         this.trfBlocks = new TransformerBlock[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
-            String b = "trf_blocks." + i + ".";
             trfBlocks[i] = new TransformerBlock(
-                    new LayerNorm(p.get(b + "norm1.scale"), p.get(b + "norm1.shift")),
-                    new MultiHeadAttention(new Linear(p.get(b + "att.qkv.weight"), p.get(b + "att.qkv.bias")),
-                            new Linear(p.get(b + "att.out_proj.weight"), p.get(b + "att.out_proj.bias")), cfg.nHeads()),
-                    new LayerNorm(p.get(b + "norm2.scale"), p.get(b + "norm2.shift")),
-                    new FeedForward(new Linear(p.get(b + "ff.layers.0.weight"), p.get(b + "ff.layers.0.bias")),
-                            new Linear(p.get(b + "ff.layers.2.weight"), p.get(b + "ff.layers.2.bias"))),
-                    cfg.embDim());
+                    layerNorm(p, NORM1, i),
+                    new MultiHeadAttention(linear(p, ATT_QKV, i), linear(p, ATT_OUT_PROJ, i), cfg.nHeads(), i),
+                    layerNorm(p, NORM2, i),
+                    new FeedForward(linear(p, FF_FC, i), linear(p, FF_PROJ, i)));
         }
-        this.finalNorm = new LayerNorm(p.get("final_norm.scale"), p.get("final_norm.shift"));
-        Tensor head = p.get("out_head.weight");
-        this.tiedOutputHead = head == null;
-        this.outHead = new Linear(tiedOutputHead ? tokEmb : head, null);
+        this.finalNorm = layerNorm(p, FINAL_NORM, -1);
+        this.outHead = tiedOutputHead ? new Linear(tokEmb, null) : linear(p, OUT_HEAD, -1);
+    }
+
+    private static Linear linear(Map<String, Tensor> p, ParameterTable row, int layer) {
+        return new Linear(p.get(row.name(layer, Role.WEIGHT)), p.get(row.name(layer, Role.BIAS)));
+    }
+
+    private static LayerNorm layerNorm(Map<String, Tensor> p, ParameterTable row, int layer) {
+        return new LayerNorm(p.get(row.name(layer, Role.SCALE)), p.get(row.name(layer, Role.SHIFT)));
     }
 
     /**
-     * Builds the model on these parameters, which must be exactly {@link #parameterShapes} (with
+     * Builds the model on these parameters, which must be exactly {@link ParameterTable#parameters} (with
      * {@code out_head.weight} absent when the head is tied to the token embedding).
      */
     public static GPTModel of(GPTConfig cfg, Map<String, Tensor> parameters) {
-        boolean tied = !parameters.containsKey("out_head.weight");
-        Map<String, long[]> expected = parameterShapes(cfg, tied);
-        for (Map.Entry<String, long[]> e : expected.entrySet()) {
-            Tensor t = parameters.get(e.getKey());
+        boolean tied = !parameters.containsKey(OUT_HEAD.name(-1, Role.WEIGHT));
+        Set<String> expected = new HashSet<>();
+        for (ParameterTable.Parameter e : ParameterTable.parameters(cfg, tied)) {
+            Tensor t = parameters.get(e.name());
             if (t == null) {
-                throw new IllegalArgumentException("missing parameter " + e.getKey());
+                throw new IllegalArgumentException("missing parameter " + e.name());
             }
-            if (!Arrays.equals(t.shape(), e.getValue())) {
-                throw new IllegalArgumentException("parameter " + e.getKey() + " has shape "
-                        + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.getValue()));
+            if (!Arrays.equals(t.shape(), e.shape())) {
+                throw new IllegalArgumentException("parameter " + e.name() + " has shape "
+                        + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(e.shape()));
             }
+            expected.add(e.name());
         }
         for (String name : parameters.keySet()) {
-            if (!expected.containsKey(name)) {
+            if (!expected.contains(name)) {
                 throw new IllegalArgumentException("unexpected parameter " + name);
             }
         }
-        return new GPTModel(cfg, parameters);
-    }
-
-    /** Every parameter's name and shape, in the order the seeds' modules are constructed. */
-    public static Map<String, long[]> parameterShapes(GPTConfig cfg, boolean tiedOutputHead) {
-        long v = cfg.vocabSize();
-        long e = cfg.embDim();
-        Map<String, long[]> s = new LinkedHashMap<>();
-        s.put("tok_emb.weight", new long[] {v, e});
-        s.put("pos_emb.weight", new long[] {cfg.contextLength(), e});
-        for (int i = 0; i < cfg.nLayers(); i++) {
-            String b = "trf_blocks." + i + ".";
-            s.put(b + "att.qkv.weight", new long[] {3 * e, e});
-            if (cfg.qkvBias()) {
-                s.put(b + "att.qkv.bias", new long[] {3 * e});
-            }
-            s.put(b + "att.out_proj.weight", new long[] {e, e});
-            s.put(b + "att.out_proj.bias", new long[] {e});
-            s.put(b + "ff.layers.0.weight", new long[] {4 * e, e});
-            s.put(b + "ff.layers.0.bias", new long[] {4 * e});
-            s.put(b + "ff.layers.2.weight", new long[] {e, 4 * e});
-            s.put(b + "ff.layers.2.bias", new long[] {e});
-            s.put(b + "norm1.scale", new long[] {e});
-            s.put(b + "norm1.shift", new long[] {e});
-            s.put(b + "norm2.scale", new long[] {e});
-            s.put(b + "norm2.shift", new long[] {e});
-        }
-        s.put("final_norm.scale", new long[] {e});
-        s.put("final_norm.shift", new long[] {e});
-        if (!tiedOutputHead) {
-            s.put("out_head.weight", new long[] {v, e});
-        }
-        return s;
+        return new GPTModel(cfg, parameters, tied);
     }
 
     public GPTConfig config() {
@@ -134,26 +121,18 @@ public final class GPTModel {
 
     /**
      * One step for several sequences at once: each chunk's tokens run through the model, extending its
-     * cache, and the logits of each chunk's last position land in {@code act.logits()} row by row.
+     * cache, and the logits of each chunk's last position land in {@code act.logits()}: (sequences, vocab).
      */
     public void forward(List<SequenceChunk> chunks, Activations act) {
-        if (chunks.size() > act.maxSequences) {
-            throw new IllegalArgumentException(chunks.size() + " sequences exceed the activations' " + act.maxSequences);
-        }
-        int rows = runBlocks(chunks, act);
-        // the output head only runs on the last position of each sequence
-        int row = 0;
-        for (int s = 0; s < chunks.size(); s++) {
-            row += chunks.get(s).tokens().length;
-            finalNorm.forwardRows(act.x, row - 1, act.last, s, 1);
-        }
-        outHead.forward(act.last, act.logits, chunks.size());
-        assert row == rows;
+        hiddenStates(chunks, act);
+        // logits = out_head(x), at each sequence's last position only: the one generation reads
+        act.gatherLastPositions(act.normed, act.last);       // (sequences, emb)
+        outHead.forward(act.last, act.logits, chunks.size()); // (sequences, vocab)
     }
 
     /**
-     * The seeds' {@code GPTModel.forward(idx)}: idx (batch, tokens) -> logits (batch, tokens, vocab),
-     * positions 0..tokens-1, no cache kept.
+     * The seeds' {@code GPTModel.forward(in_idx)}: in_idx (batch, tokens) -> logits (batch, tokens, vocab),
+     * positions 0..tokens-1, no cache kept. Each batch row is one chunk with a cache of its own.
      */
     public INDArray forward(int[][] idx) {
         int batch = idx.length;
@@ -166,42 +145,39 @@ public final class GPTModel {
             chunks.add(new SequenceChunk(seq, new KVCache(cfg, t)));
         }
         Activations act = new Activations(cfg, batch * t, batch);
-        int rows = runBlocks(chunks, act);
-        finalNorm.forward(act.x, act.normed, rows);
-        Tensor logits = Tensor.zeros(rows, cfg.vocabSize());
-        outHead.forward(act.normed, logits, rows);
+        hiddenStates(chunks, act);
+        Tensor logits = Tensor.zeros(act.rows, cfg.vocabSize());
+        outHead.forward(act.normed, logits, act.rows); // logits = out_head(x): (batch * tokens, vocab)
         return logits.array().reshape(batch, t, cfg.vocabSize());
     }
 
-    /** Embeddings and transformer blocks; leaves the final hidden states in act.x. Returns the row count. */
-    private int runBlocks(List<SequenceChunk> chunks, Activations act) {
-        int rows = embed(chunks, act.x, act.maxRows);
-        for (int l = 0; l < trfBlocks.length; l++) {
-            trfBlocks[l].forward(act.x, chunks, l, act, rows);
+    /**
+     * The seeds' forward up to the output head, over the step's rows (each chunk's new tokens, back to
+     * back): leaves final_norm(x) in act.normed (rows, emb) and each chunk's cache extended by its tokens.
+     * Dropout (drop_emb) is an identity in eval mode.
+     */
+    private void hiddenStates(List<SequenceChunk> chunks, Activations act) {
+        act.start(chunks);
+        embed(act);                                // x = tok_emb(in_idx) + pos_emb(positions): (rows, emb)
+        for (TransformerBlock block : trfBlocks) {
+            block.forward(act);                    // x = trf_blocks(x): (rows, emb)
         }
+        finalNorm.forward(act, act.x, act.normed); // x = final_norm(x): (rows, emb)
         for (SequenceChunk chunk : chunks) {
             chunk.cache().advance(chunk.tokens().length);
         }
-        return rows;
     }
 
-    /** x[row] = tok_emb[token] + pos_emb[position], each chunk's positions following its cache. */
-    private int embed(List<SequenceChunk> chunks, Tensor x, int maxRows) {
+    /** act.x (rows, emb): row = tok_emb[token] + pos_emb[position], each chunk's positions following its cache. */
+    private void embed(Activations act) {
         int e = cfg.embDim();
-        FloatBuffer out = x.buffer();
+        FloatBuffer out = act.x.buffer();
         FloatBuffer tok = tokEmb.buffer();
         FloatBuffer pos = posEmb.buffer();
         int row = 0;
-        for (SequenceChunk chunk : chunks) {
+        for (SequenceChunk chunk : act.chunks) {
             int start = chunk.cache().length();
-            if (start + chunk.tokens().length > chunk.cache().capacity()) {
-                throw new IllegalArgumentException("a chunk of " + chunk.tokens().length + " tokens after "
-                        + start + " cached positions exceeds the cache capacity " + chunk.cache().capacity());
-            }
             for (int i = 0; i < chunk.tokens().length; i++, row++) {
-                if (row >= maxRows) {
-                    throw new IllegalArgumentException("more tokens than the activations' " + maxRows + " rows");
-                }
                 int token = chunk.tokens()[i];
                 if (token < 0 || token >= cfg.vocabSize()) {
                     throw new IllegalArgumentException("token id " + token + " is outside the vocabulary 0.." + (cfg.vocabSize() - 1));
@@ -213,6 +189,5 @@ public final class GPTModel {
                 }
             }
         }
-        return row;
     }
 }

@@ -17,39 +17,34 @@ public final class LayerNorm {
         this.dim = Math.toIntExact(scale.length());
     }
 
-    /** x (rows, emb) -> out (rows, emb). */
-    public void forward(Tensor x, Tensor out, int rows) {
-        forwardRows(x, 0, out, 0, rows);
-    }
-
-    /** Normalises {@code rows} rows of x starting at row {@code xRow} into out starting at row {@code outRow}. */
-    public void forwardRows(Tensor x, int xRow, Tensor out, int outRow, int rows) {
-        FloatBuffer in = x.buffer();
+    /** in (rows, emb) -> out (rows, emb), each of the step's rows on its own. */
+    void forward(Activations act, Tensor in, Tensor out) {
+        FloatBuffer src = in.buffer();
         FloatBuffer dst = out.buffer();
-        FloatBuffer g = scale.buffer();
-        FloatBuffer b = shift.buffer();
-        ParallelLoop.forRange(rows, dim, (first, end) -> {
+        ParallelLoop.forRange(act.rows, dim, (first, end) -> {
             for (int r = first; r < end; r++) {
-                normalizeRow(in, (xRow + r) * dim, dst, (outRow + r) * dim, g, b);
+                normalizeRow(src, dst, r * dim);
             }
         });
     }
 
-    /** One row of dim values at src: mean, biased variance, then scale and shift into out at o. */
-    private void normalizeRow(FloatBuffer in, int src, FloatBuffer dst, int o, FloatBuffer g, FloatBuffer b) {
+    /** One row of dim values at offset: mean, biased variance, then scale and shift into dst. */
+    private void normalizeRow(FloatBuffer src, FloatBuffer dst, int offset) {
+        FloatBuffer g = scale.buffer();
+        FloatBuffer b = shift.buffer();
         double sum = 0;
         for (int i = 0; i < dim; i++) {
-            sum += in.get(src + i);
+            sum += src.get(offset + i);
         }
         float mean = (float) (sum / dim);
         double sq = 0;
         for (int i = 0; i < dim; i++) {
-            float d = in.get(src + i) - mean;
+            float d = src.get(offset + i) - mean;
             sq += d * d;
         }
         float inv = (float) (1.0 / Math.sqrt(sq / dim + EPS));
         for (int i = 0; i < dim; i++) {
-            dst.put(o + i, g.get(i) * ((in.get(src + i) - mean) * inv) + b.get(i));
+            dst.put(offset + i, g.get(i) * ((src.get(offset + i) - mean) * inv) + b.get(i));
         }
     }
 }

@@ -1,7 +1,6 @@
 package com.scratchgpt.model;
 
 import java.nio.FloatBuffer;
-import java.util.List;
 
 /**
  * The seeds' causal MultiHeadAttention. W_query, W_key and W_value are fused into one (3 emb, emb)
@@ -11,14 +10,16 @@ public final class MultiHeadAttention {
 
     private final Linear qkv;     // W_query | W_key | W_value: (3 emb, emb)
     private final Linear outProj; // (emb, emb)
+    private final int layer;      // the block's index: which of each KV cache's layers is this attention's
     private final int nHeads;
     private final int emb;
     private final int headDim;
     private final float scale;
 
-    public MultiHeadAttention(Linear qkv, Linear outProj, int nHeads) {
+    public MultiHeadAttention(Linear qkv, Linear outProj, int nHeads, int layer) {
         this.qkv = qkv;
         this.outProj = outProj;
+        this.layer = layer;
         this.nHeads = nHeads;
         this.emb = Math.toIntExact(outProj.weight().shape()[0]);
         this.headDim = emb / nHeads;
@@ -26,30 +27,27 @@ public final class MultiHeadAttention {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
     }
 
-    public Linear qkv() {
-        return qkv;
-    }
-
-    public Linear outProj() {
-        return outProj;
+    /**
+     * in (rows, emb) -> out (rows, emb), through act.qkv (rows, 3 emb) and act.context (rows, emb). The rows
+     * are the chunks' tokens one after another; each chunk attends to its own cache (extended here with
+     * its new keys and values) under the causal mask, as each row of the book's batch attends to its own
+     * tokens.
+     */
+    void forward(Activations act, Tensor in, Tensor out) {
+        qkv.forward(in, act.qkv, act.rows);
+        int row = 0;
+        for (SequenceChunk chunk : act.chunks) {
+            attend(chunk, row, act);
+            row += chunk.tokens().length;
+        }
+        outProj.forward(act.context, out, act.rows);
     }
 
     /**
-     * x (rows, emb) -> out (rows, emb). The rows are the chunks' tokens one after another; each chunk
-     * attends to its own cache (extended here with its new keys and values) under the causal mask.
+     * One chunk's rows firstRow.. of act.qkv -> the same rows of act.context (n, emb): append its keys and
+     * values to the cache, then each head's softmax(q k^T / sqrt(d)) v, through act.scores (heads, n, total).
      */
-    void forward(Tensor x, Tensor out, List<SequenceChunk> chunks, int layer, Activations act, int rows) {
-        qkv.forward(x, act.qkv, rows);
-        int row = 0;
-        for (SequenceChunk chunk : chunks) {
-            attend(chunk, row, layer, act);
-            row += chunk.tokens().length;
-        }
-        outProj.forward(act.context, out, rows);
-    }
-
-    /** One chunk: append its keys and values to the cache, then each head's softmax(q k^T / sqrt(d)) v. */
-    private void attend(SequenceChunk chunk, int firstRow, int layer, Activations act) {
+    private void attend(SequenceChunk chunk, int firstRow, Activations act) {
         KVCache cache = chunk.cache();
         Tensor keys = cache.keys(layer);
         Tensor values = cache.values(layer);

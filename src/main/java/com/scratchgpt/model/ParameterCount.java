@@ -2,6 +2,8 @@ package com.scratchgpt.model;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Parameter counts derived from a configuration, counted like the seeds' {@code sum(p.numel())}:
@@ -25,15 +27,20 @@ public record ParameterCount(long totalParameters, long parametersWithWeightTyin
     public record PerBlock(long attention, long feedForward, long layerNorms, long total) {
     }
 
+    /** Counts the {@link ParameterTable}'s rows under this configuration. */
     public static ParameterCount of(GPTConfig cfg, boolean tiedOutputHead) {
-        long e = cfg.embDim();
-        long attention = 3 * e * e + (cfg.qkvBias() ? 3 * e : 0) + e * e + e;
-        long feedForward = e * 4 * e + 4 * e + 4 * e * e + e;
-        long layerNorms = 2 * 2 * e;
+        Map<ParameterTable.Part, Long> byPart = new EnumMap<>(ParameterTable.Part.class);
+        for (ParameterTable row : ParameterTable.values()) {
+            byPart.merge(row.part(), row.parameterCount(cfg), Long::sum);
+        }
+        long attention = byPart.get(ParameterTable.Part.ATTENTION);
+        long feedForward = byPart.get(ParameterTable.Part.FEED_FORWARD);
+        long layerNorms = byPart.get(ParameterTable.Part.LAYER_NORMS);
         PerBlock block = new PerBlock(attention, feedForward, layerNorms, attention + feedForward + layerNorms);
-        long head = (long) cfg.vocabSize() * e;
-        Components c = new Components((long) cfg.vocabSize() * e, (long) cfg.contextLength() * e,
-                cfg.nLayers() * block.total(), 2 * e, tiedOutputHead ? 0 : head);
+        long head = byPart.get(ParameterTable.Part.OUTPUT_HEAD);
+        Components c = new Components(byPart.get(ParameterTable.Part.TOKEN_EMBEDDING),
+                byPart.get(ParameterTable.Part.POSITION_EMBEDDING), cfg.nLayers() * block.total(),
+                byPart.get(ParameterTable.Part.FINAL_NORM), tiedOutputHead ? 0 : head);
         long total = c.tokenEmbedding() + c.positionEmbedding() + c.transformerBlocks() + c.finalNorm() + c.outputHead();
         long tied = tiedOutputHead ? total : total - head;
         long bytes = total * Float.BYTES;

@@ -31,11 +31,6 @@ public final class Tensor {
         return new Tensor(Nd4j.create(DataType.FLOAT, shape));
     }
 
-    /** Wraps a dense c-ordered float32 array (no copy). */
-    public static Tensor of(INDArray array) {
-        return new Tensor(array);
-    }
-
     public INDArray array() {
         return array;
     }
@@ -61,5 +56,13 @@ public final class Tensor {
     /** Copies {@code length} values from {@code src} at {@code srcOffset} to this tensor at {@code offset}. */
     public void copyFrom(Tensor src, int srcOffset, int offset, int length) {
         buffer.put(offset, src.buffer, srcOffset, length);
+    }
+
+    /** this[i] += other[i] for the first {@code n} values. */
+    void addInPlace(Tensor other, int n) {
+        FloatBuffer b = other.buffer;
+        for (int i = 0; i < n; i++) {
+            buffer.put(i, buffer.get(i) + b.get(i));
+        }
     }
 }

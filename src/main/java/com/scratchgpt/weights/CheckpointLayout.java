@@ -1,59 +1,37 @@
 package com.scratchgpt.weights;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import com.scratchgpt.model.GPTConfig;
+import com.scratchgpt.model.ParameterTable;
+import com.scratchgpt.model.ParameterTable.Parameter;
 
 /**
- * The one place that maps checkpoint tensor names onto the model's parameters. Each model parameter
- * is filled from one or more checkpoint tensors ({@link Source}): W_query, W_key and W_value land in
- * rows of the fused {@code att.qkv}; Hugging Face's Conv1D weights are stored [in, out] and are
- * transposed on the way in.
+ * The one place that maps checkpoint tensor names onto the model's parameters, both directions read off
+ * the {@link ParameterTable}. Each model parameter is filled from one or more checkpoint tensors
+ * ({@link Source}): the seeds' W_query, W_key and W_value land in rows of the fused {@code att.qkv};
+ * Hugging Face's Conv1D weights are stored [in, out] and are transposed on the way in.
  */
-enum CheckpointLayout {
+public enum CheckpointLayout {
 
     /** The seeds' state_dict names: tok_emb.weight, trf_blocks.0.att.W_query.weight, ... */
     BOOK {
         @Override
-        Map<String, List<Source>> sources(GPTConfig cfg, String prefix, boolean tied) {
-            long e = cfg.embDim();
-            Mapping m = new Mapping();
-            m.copy("tok_emb.weight", "tok_emb.weight", cfg.vocabSize(), e);
-            m.copy("pos_emb.weight", "pos_emb.weight", cfg.contextLength(), e);
-            for (int i = 0; i < cfg.nLayers(); i++) {
-                String b = "trf_blocks." + i + ".";
-                String[] parts = {"W_query", "W_key", "W_value"};
-                for (int k = 0; k < 3; k++) {
-                    m.add(b + "att.qkv.weight", new Source(b + "att." + parts[k] + ".weight", new long[] {e, e}, k * e * e, false));
-                    if (cfg.qkvBias()) {
-                        m.add(b + "att.qkv.bias", new Source(b + "att." + parts[k] + ".bias", new long[] {e}, k * e, false));
-                    }
-                }
-                m.copy(b + "att.out_proj.weight", b + "att.out_proj.weight", e, e);
-                m.copy(b + "att.out_proj.bias", b + "att.out_proj.bias", e);
-                m.copy(b + "ff.layers.0.weight", b + "ff.layers.0.weight", 4 * e, e);
-                m.copy(b + "ff.layers.0.bias", b + "ff.layers.0.bias", 4 * e);
-                m.copy(b + "ff.layers.2.weight", b + "ff.layers.2.weight", e, 4 * e);
-                m.copy(b + "ff.layers.2.bias", b + "ff.layers.2.bias", e);
-                for (String norm : new String[] {"norm1", "norm2"}) {
-                    m.copy(b + norm + ".scale", b + norm + ".scale", e);
-                    m.copy(b + norm + ".shift", b + norm + ".shift", e);
-                }
+        List<Source> sources(Parameter p, String prefix) {
+            List<String> stacked = p.row().seedsModules();
+            long[] shape = p.shape().clone();
+            shape[0] /= stacked.size();
+            long numel = p.numel() / stacked.size();
+            List<Source> sources = new ArrayList<>(stacked.size());
+            for (int k = 0; k < stacked.size(); k++) {
+                String name = ParameterTable.blockPrefix(p.layer()) + stacked.get(k) + "." + p.role().seedsName();
+                sources.add(new Source(name, shape, k * numel, false));
             }
-            m.copy("final_norm.scale", "final_norm.scale", e);
-            m.copy("final_norm.shift", "final_norm.shift", e);
-            if (!tied) {
-                m.copy("out_head.weight", "out_head.weight", cfg.vocabSize(), e);
-            }
-            return m.sources;
-        }
-
-        @Override
-        String headName(String prefix) {
-            return "out_head.weight";
+            return sources;
         }
 
         @Override
@@ -65,40 +43,16 @@ enum CheckpointLayout {
     /** Hugging Face GPT-2: wte, wpe, h.N.ln_1, h.N.attn.c_attn (Conv1D), ..., ln_f, optionally lm_head. */
     HUGGING_FACE {
         @Override
-        Map<String, List<Source>> sources(GPTConfig cfg, String p, boolean tied) {
-            long e = cfg.embDim();
-            Mapping m = new Mapping();
-            m.copy("tok_emb.weight", p + "wte.weight", cfg.vocabSize(), e);
-            m.copy("pos_emb.weight", p + "wpe.weight", cfg.contextLength(), e);
-            for (int i = 0; i < cfg.nLayers(); i++) {
-                String b = "trf_blocks." + i + ".";
-                String h = p + "h." + i + ".";
-                m.transposed(b + "att.qkv.weight", h + "attn.c_attn.weight", e, 3 * e);
-                if (cfg.qkvBias()) {
-                    m.copy(b + "att.qkv.bias", h + "attn.c_attn.bias", 3 * e);
-                }
-                m.transposed(b + "att.out_proj.weight", h + "attn.c_proj.weight", e, e);
-                m.copy(b + "att.out_proj.bias", h + "attn.c_proj.bias", e);
-                m.transposed(b + "ff.layers.0.weight", h + "mlp.c_fc.weight", e, 4 * e);
-                m.copy(b + "ff.layers.0.bias", h + "mlp.c_fc.bias", 4 * e);
-                m.transposed(b + "ff.layers.2.weight", h + "mlp.c_proj.weight", 4 * e, e);
-                m.copy(b + "ff.layers.2.bias", h + "mlp.c_proj.bias", e);
-                m.copy(b + "norm1.scale", h + "ln_1.weight", e);
-                m.copy(b + "norm1.shift", h + "ln_1.bias", e);
-                m.copy(b + "norm2.scale", h + "ln_2.weight", e);
-                m.copy(b + "norm2.shift", h + "ln_2.bias", e);
-            }
-            m.copy("final_norm.scale", p + "ln_f.weight", e);
-            m.copy("final_norm.shift", p + "ln_f.bias", e);
-            if (!tied) {
-                m.copy("out_head.weight", headName(p), cfg.vocabSize(), e);
-            }
-            return m.sources;
-        }
-
-        @Override
-        String headName(String prefix) {
-            return "lm_head.weight";
+        List<Source> sources(Parameter p, String prefix) {
+            ParameterTable row = p.row();
+            // GPT2LMHeadModel holds lm_head beside its transformer, so the prefix is not lm_head's
+            String name = (row.huggingFace() == ParameterTable.HuggingFace.LINEAR ? "" : prefix)
+                    + (p.layer() < 0 ? "" : "h." + p.layer() + ".")
+                    + row.huggingFaceModule() + "." + p.role().huggingFaceName();
+            boolean transpose = row.huggingFace() == ParameterTable.HuggingFace.CONV1D
+                    && p.role() == ParameterTable.Role.WEIGHT;
+            long[] shape = transpose ? new long[] {p.shape()[1], p.shape()[0]} : p.shape();
+            return List.of(new Source(name, shape, 0, transpose));
         }
 
         @Override
@@ -112,46 +66,44 @@ enum CheckpointLayout {
     record Source(String name, long[] shape, long offset, boolean transpose) {
     }
 
-    /** For each model parameter, the checkpoint tensors that fill it. */
-    abstract Map<String, List<Source>> sources(GPTConfig cfg, String prefix, boolean tied);
-
-    /** The name of a separate output head in this layout. */
-    abstract String headName(String prefix);
+    /** The checkpoint tensors that fill this parameter, under this key prefix. */
+    abstract List<Source> sources(Parameter p, String prefix);
 
     /** Tensors that carry no parameters and are skipped without a word. */
     abstract boolean ignored(String name);
+
+    /** For each model parameter, the checkpoint tensors that fill it. */
+    Map<String, List<Source>> sources(GPTConfig cfg, String prefix, boolean tied) {
+        Map<String, List<Source>> sources = new LinkedHashMap<>();
+        for (Parameter p : ParameterTable.parameters(cfg, tied)) {
+            sources.put(p.name(), sources(p, prefix));
+        }
+        return sources;
+    }
+
+    /** The name a separate output head has in this layout. */
+    String outputHeadName(GPTConfig cfg, String prefix) {
+        return firstSourceName(ParameterTable.OUT_HEAD, cfg, prefix);
+    }
+
+    private String firstSourceName(ParameterTable row, GPTConfig cfg, String prefix) {
+        return sources(row.parametersIn(cfg, -1).get(0), prefix).get(0).name();
+    }
 
     /** The layout and key prefix of a checkpoint, from its tensor names. */
     record Detected(CheckpointLayout layout, String prefix) {
     }
 
+    /** The layout and prefix under which the checkpoint holds a token embedding, or null. */
     static Detected detect(Set<String> names) {
-        if (names.contains("tok_emb.weight")) {
-            return new Detected(BOOK, "");
-        }
-        if (names.contains("wte.weight")) {
-            return new Detected(HUGGING_FACE, "");
-        }
-        if (names.contains("transformer.wte.weight")) {
-            return new Detected(HUGGING_FACE, "transformer.");
+        GPTConfig anySize = new GPTConfig(1, 1, 1, 1, 1, 0, true); // the embedding's name does not depend on sizes
+        for (CheckpointLayout layout : values()) {
+            for (String prefix : List.of("", "transformer.")) { // GPT2Model's names, or GPT2LMHeadModel's
+                if (names.contains(layout.firstSourceName(ParameterTable.TOK_EMB, anySize, prefix))) {
+                    return new Detected(layout, prefix);
+                }
+            }
         }
         return null;
-    }
-
-    private static final class Mapping {
-        final Map<String, List<Source>> sources = new java.util.LinkedHashMap<>();
-
-        void add(String param, Source source) {
-            sources.computeIfAbsent(param, k -> new ArrayList<>()).add(source);
-        }
-
-        void copy(String param, String name, long... shape) {
-            add(param, new Source(name, shape, 0, false));
-        }
-
-        /** A Conv1D weight stored [in, out], transposed into nn.Linear's [out, in]. */
-        void transposed(String param, String name, long in, long out) {
-            add(param, new Source(name, new long[] {in, out}, 0, true));
-        }
     }
 }

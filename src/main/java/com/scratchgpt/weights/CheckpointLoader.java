@@ -16,6 +16,8 @@ import org.slf4j.LoggerFactory;
 
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.ParameterTable;
+import com.scratchgpt.model.ParameterTable.Role;
 import com.scratchgpt.model.Tensor;
 
 /**
@@ -27,8 +29,17 @@ public final class CheckpointLoader {
 
     private static final Logger log = LoggerFactory.getLogger(CheckpointLoader.class);
 
-    /** A loaded checkpoint and what it was: the file, its layout and the dtypes stored. */
-    public record Loaded(GPTModel model, Path file, String layout, String dtype, long loadMillis) {
+    /**
+     * A loaded checkpoint and what it was.
+     *
+     * @param model      the model
+     * @param file       the weights file read
+     * @param config     the config.json read beside it
+     * @param layout     the tensor names it uses
+     * @param dtype      the dtype(s) stored, comma-separated
+     * @param loadMillis how long loading took
+     */
+    public record Loaded(GPTModel model, Path file, Path config, CheckpointLayout layout, String dtype, long loadMillis) {
     }
 
     private CheckpointLoader() {
@@ -41,7 +52,7 @@ public final class CheckpointLoader {
     public static Loaded load(Path path) {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
-        Path dir = file.toAbsolutePath().getParent();
+        Path config = file.toAbsolutePath().getParent().resolve("config.json");
         // the weights file first: when the path given is wrong, that path is what the error must name
         try (TensorFile st = TensorFile.open(file)) {
             CheckpointLayout.Detected detected = CheckpointLayout.detect(st.entries().keySet());
@@ -49,10 +60,9 @@ public final class CheckpointLoader {
                 throw new CheckpointException(file, null, "neither the seeds' tensor names (tok_emb.weight, ...) "
                         + "nor Hugging Face GPT-2's (wte.weight, ...) found");
             }
-            GPTConfig cfg = CheckpointConfig.read(dir.resolve("config.json"), detected, st.entries());
+            GPTConfig cfg = CheckpointConfig.read(config, detected, st.entries());
             CheckpointLayout layout = detected.layout();
-            String headName = layout.headName(detected.prefix());
-            boolean tied = !st.entries().containsKey(headName);
+            boolean tied = !st.entries().containsKey(layout.outputHeadName(cfg, detected.prefix()));
             // Each block has tensors of its own, so a file of n tensors holds at most n blocks. Listing the expected
             // tensors of at most n + 1 blocks still finds the missing one, where a wrong n_layer of 10^9 in
             // config.json would first have listed billions of names (minutes, or an OutOfMemoryError).
@@ -60,33 +70,34 @@ public final class CheckpointLoader {
             GPTConfig listed = cfg.nLayers() <= entries ? cfg : new GPTConfig(cfg.vocabSize(), cfg.contextLength(),
                     cfg.embDim(), cfg.nHeads(), entries + 1, cfg.dropRate(), cfg.qkvBias());
             Map<String, List<CheckpointLayout.Source>> sources = layout.sources(listed, detected.prefix(), tied);
-            checkTensorsAgainstConfig(st, sources, layout, cfg);
+            checkTensorsAgainstConfig(st, sources, layout, listed, detected.prefix(), tied);
             CausalMask.check(st, cfg);
 
             Map<String, Tensor> params = new LinkedHashMap<>();
-            GPTModel.parameterShapes(cfg, tied).forEach((name, shape) -> {
-                Tensor t = Tensor.zeros(shape);
-                for (CheckpointLayout.Source s : sources.get(name)) {
+            for (ParameterTable.Parameter p : ParameterTable.parameters(cfg, tied)) {
+                Tensor t = Tensor.zeros(p.shape());
+                for (CheckpointLayout.Source s : sources.get(p.name())) {
                     st.readInto(s.name(), t.buffer(), Math.toIntExact(s.offset()), s.transpose());
                 }
-                params.put(name, t);
-            });
+                params.put(p.name(), t);
+            }
+            String head = ParameterTable.OUT_HEAD.name(-1, Role.WEIGHT);
             if (!tied && layout == CheckpointLayout.HUGGING_FACE
-                    && sameValues(params.get("tok_emb.weight"), params.get("out_head.weight"))) {
-                params.remove("out_head.weight"); // GPT2LMHeadModel ties lm_head to wte: keep one array
+                    && sameValues(params.get(ParameterTable.TOK_EMB.name(-1, Role.WEIGHT)), params.get(head))) {
+                params.remove(head); // GPT2LMHeadModel ties lm_head to wte: keep one array
             }
             String dtypes = st.entries().values().stream().filter(e -> !layout.ignored(e.name()))
                     .map(e -> e.dtype().name()).collect(Collectors.toCollection(TreeSet::new))
                     .stream().collect(Collectors.joining(","));
             GPTModel model = GPTModel.of(cfg, params);
             long millis = (System.nanoTime() - start) / 1_000_000;
-            return new Loaded(model, file, layout == CheckpointLayout.BOOK ? "book" : "huggingface", dtypes, millis);
+            return new Loaded(model, file, config, layout, dtypes, millis);
         }
     }
 
     /** Every expected tensor present with the shape the config implies; extra tensors logged, bias mismatches refused. */
     private static void checkTensorsAgainstConfig(TensorFile st, Map<String, List<CheckpointLayout.Source>> sources,
-                                                  CheckpointLayout layout, GPTConfig cfg) {
+                                                  CheckpointLayout layout, GPTConfig cfg, String prefix, boolean tied) {
         Set<String> used = new TreeSet<>();
         for (List<CheckpointLayout.Source> list : sources.values()) {
             for (CheckpointLayout.Source s : list) {
@@ -107,9 +118,18 @@ public final class CheckpointLoader {
         Set<String> extra = new TreeSet<>(st.entries().keySet());
         extra.removeAll(used);
         extra.removeIf(layout::ignored);
-        for (String name : extra) {
-            if (!cfg.qkvBias() && (name.contains(".att.W_") || name.contains(".attn.c_attn.")) && name.endsWith(".bias")) {
-                throw new CheckpointException(st.path(), name, "query/key/value bias present but config.json has qkv_bias false");
+        if (!cfg.qkvBias()) {
+            // the names query/key/value biases would have, had config.json said qkv_bias true
+            GPTConfig withBias = new GPTConfig(cfg.vocabSize(), cfg.contextLength(), cfg.embDim(), cfg.nHeads(),
+                    cfg.nLayers(), cfg.dropRate(), true);
+            Map<String, List<CheckpointLayout.Source>> biases = layout.sources(withBias, prefix, tied);
+            biases.keySet().removeAll(sources.keySet());
+            Set<String> qkvBiases = biases.values().stream().flatMap(List::stream)
+                    .map(CheckpointLayout.Source::name).collect(Collectors.toSet());
+            for (String name : extra) {
+                if (qkvBiases.contains(name)) {
+                    throw new CheckpointException(st.path(), name, "query/key/value bias present but config.json has qkv_bias false");
+                }
             }
         }
         if (!extra.isEmpty()) {

@@ -53,6 +53,9 @@ class Seed123ReferenceTest {
         assertThat(count.parametersWithWeightTying()).isEqualTo(124_412_160L);
         assertThat(count.components().transformerBlocks()).isEqualTo(85_026_816L);
         assertThat(count.perBlock().total()).isEqualTo(7_085_568L);
+        // exercise 4.1: the parameters of one block's feed-forward and attention modules
+        assertThat(count.perBlock().feedForward()).isEqualTo(4_722_432L);
+        assertThat(count.perBlock().attention()).isEqualTo(2_360_064L);
         assertThat(count.sizeMb()).isEqualTo(621.83);
         assertThat(model.parameterBytes()).isEqualTo(count.sizeBytes());
     }

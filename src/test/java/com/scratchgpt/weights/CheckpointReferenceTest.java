@@ -30,7 +30,7 @@ class CheckpointReferenceTest {
      * @param dtype      the stored dtype the loader must report
      * @param tied       whether the output head must be the token embedding's array
      */
-    record Case(String checkpoint, String reference, String file, String layout, String dtype, boolean tied) {
+    record Case(String checkpoint, String reference, String file, CheckpointLayout layout, String dtype, boolean tied) {
 
         Path path() {
             Path dir = Fixtures.of(reference).dir().resolveSibling(checkpoint);
@@ -49,19 +49,19 @@ class CheckpointReferenceTest {
 
     static Stream<Case> cases() {
         Stream<Case> safetensors = Stream.of(
-                new Case("tiny-hf", "tiny-hf", null, "huggingface", "F32", true),
-                new Case("tiny-hf-f16", "tiny-hf-f16", null, "huggingface", "F16", true),
-                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", null, "book", "F16", false),
-                new Case("tiny-hf-bf16", "tiny-hf-bf16", null, "huggingface", "BF16", true),
-                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", null, "huggingface", "F32", true),
-                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", null, "huggingface", "F16", true),
-                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", null, "huggingface", "F16", false))
+                new Case("tiny-hf", "tiny-hf", null, CheckpointLayout.HUGGING_FACE, "F32", true),
+                new Case("tiny-hf-f16", "tiny-hf-f16", null, CheckpointLayout.HUGGING_FACE, "F16", true),
+                new Case("tiny-book-qkv-f16", "tiny-book-qkv-f16", null, CheckpointLayout.BOOK, "F16", false),
+                new Case("tiny-hf-bf16", "tiny-hf-bf16", null, CheckpointLayout.HUGGING_FACE, "BF16", true),
+                new Case("tiny-hf-prefixed", "tiny-hf-prefixed", null, CheckpointLayout.HUGGING_FACE, "F32", true),
+                new Case("tiny-hf-lm-head-tied", "tiny-hf-f16", null, CheckpointLayout.HUGGING_FACE, "F16", true),
+                new Case("tiny-hf-lm-head-untied", "tiny-hf-lm-head-untied", null, CheckpointLayout.HUGGING_FACE, "F16", false))
                 .flatMap(c -> Stream.of(c, c.file("model.safetensors")));
         Stream<Case> pth = Stream.of(
-                new Case("tiny-book-pth", "tiny-book-pth", "model.pth", "book", "F32", false),
-                new Case("tiny-book-pth", "tiny-book-pth", "model_and_optimizer.pth", "book", "F32", false),
-                new Case("tiny-book-pth-ctx-len", "tiny-book-pth-ctx-len", "model.pth", "book", "F32", false),
-                new Case("tiny-book-pth-bf16", "tiny-book-pth-bf16", "model.pth", "book", "BF16", false));
+                new Case("tiny-book-pth", "tiny-book-pth", "model.pth", CheckpointLayout.BOOK, "F32", false),
+                new Case("tiny-book-pth", "tiny-book-pth", "model_and_optimizer.pth", CheckpointLayout.BOOK, "F32", false),
+                new Case("tiny-book-pth-ctx-len", "tiny-book-pth-ctx-len", "model.pth", CheckpointLayout.BOOK, "F32", false),
+                new Case("tiny-book-pth-bf16", "tiny-book-pth-bf16", "model.pth", CheckpointLayout.BOOK, "BF16", false));
         return Stream.concat(safetensors, pth);
     }
 

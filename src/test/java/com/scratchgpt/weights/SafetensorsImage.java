@@ -17,9 +17,9 @@ import tools.jackson.databind.node.ObjectNode;
  * A safetensors file taken apart for tests that need broken ones: the header as editable JSON and
  * the data section as bytes, written back with a correct or a deliberately wrong header length.
  */
-final class SafetensorsImage {
+public final class SafetensorsImage {
 
-    static final JsonMapper JSON = JsonMapper.builder().build();
+    public static final JsonMapper JSON = JsonMapper.builder().build();
 
     final ObjectNode header;
     final byte[] data;
@@ -30,7 +30,7 @@ final class SafetensorsImage {
     }
 
     /** Parses a well-formed file (a fixture); no validation beyond what the tests need. */
-    static SafetensorsImage read(Path file) {
+    public static SafetensorsImage read(Path file) {
         try {
             byte[] bytes = Files.readAllBytes(file);
             int headerLength = Math.toIntExact(ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
@@ -42,7 +42,7 @@ final class SafetensorsImage {
     }
 
     /** Copies a fixture's config.json and model.safetensors into dir; returns the copied model.safetensors. */
-    static Path copyFixture(String name, Path dir) {
+    public static Path copyFixture(String name, Path dir) {
         Path from = Fixtures.of("tiny-hf").dir().resolveSibling(name);
         try {
             Files.copy(from.resolve("config.json"), dir.resolve("config.json"));
@@ -53,12 +53,12 @@ final class SafetensorsImage {
     }
 
     /** One tensor's header entry, to edit in place. */
-    ObjectNode tensor(String name) {
+    public ObjectNode tensor(String name) {
         return (ObjectNode) header.get(name);
     }
 
     /** Writes the file with its true header length. */
-    Path write(Path file) {
+    public Path write(Path file) {
         byte[] h = JSON.writeValueAsBytes(header);
         return writeRaw(file, h.length, h, data);
     }
