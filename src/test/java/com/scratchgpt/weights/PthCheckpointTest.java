@@ -174,7 +174,7 @@ class PthCheckpointTest {
     void huggingFaceNamesInAPthLoadAsTheSameModel() {
         CheckpointLoader.Loaded hf = CheckpointLoader.load(tiny("model-hf.pth"));
 
-        assertThat(hf.layout()).isEqualTo("huggingface");
+        assertThat(hf.layout()).isEqualTo(CheckpointLayout.HUGGING_FACE);
         assertSameParameters(hf.model(), load(tiny("model.pth")));
     }
 
