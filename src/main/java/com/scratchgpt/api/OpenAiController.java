@@ -20,7 +20,8 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 
 /**
  * The OpenAI completions API ({@code /v1/completions}, {@code /v1/models}), so that OpenAI client
- * libraries work unchanged. There is one model; the request's {@code model} is echoed, not matched.
+ * libraries work unchanged. There is one model: a request naming another gets OpenAI's 404
+ * {@code model_not_found}; one naming none gets the served model.
  */
 @RestController
 @RequestMapping("/v1")
@@ -67,6 +68,9 @@ class OpenAiController {
             examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "greedy completion",
                     value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}")))
             @RequestBody CompletionRequest body) {
+        if (body.model() != null && !body.model().equals(modelId)) {
+            throw new ModelNotFoundException(modelId);
+        }
         CompletionRequest.Choices choices = body.toChoices(tokenizer, properties.generation().maxNewTokens());
         CompletionReply reply = CompletionReply.to(body, choices, modelId);
         if (body.streamed()) {

@@ -2,8 +2,6 @@ package com.scratchgpt.api;
 
 import java.io.IOException;
 
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -16,30 +14,33 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * Refuses request bodies over {@link #MAX_BYTES}: by Content-Length with 413 before reading, and for
- * chunked bodies by stopping the read (the JSON reader then reports it as a 400).
+ * Refuses request bodies over {@link #MAX_BYTES}: one whose Content-Length says so before any of it is read, a
+ * chunked one as soon as reading passes the limit. Either way the reader gets {@link BodyTooLarge}, which
+ * ProblemHandler answers with 413.
  */
 @Component
 class RequestSizeLimit extends OncePerRequestFilter {
 
     static final long MAX_BYTES = 1024 * 1024;
 
+    /** A request body over the limit; its message says by how much. */
+    static final class BodyTooLarge extends IOException {
+        BodyTooLarge(String message) {
+            super(message);
+        }
+    }
+
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (request.getContentLengthLong() > MAX_BYTES) {
-            response.setStatus(HttpStatus.PAYLOAD_TOO_LARGE.value());
-            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-            response.getWriter().write("{\"type\":\"about:blank\",\"title\":\"Payload Too Large\",\"status\":413,"
-                    + "\"detail\":\"request body: " + request.getContentLengthLong() + " bytes exceed the limit of "
-                    + MAX_BYTES + " bytes\",\"instance\":\"" + request.getRequestURI().replace("\"", "") + "\"}");
-            return;
-        }
         chain.doFilter(new HttpServletRequestWrapper(request) {
             private ServletInputStream limited;
 
             @Override
             public ServletInputStream getInputStream() throws IOException {
+                if (getContentLengthLong() > MAX_BYTES) {
+                    throw new BodyTooLarge(getContentLengthLong() + " bytes exceed the limit of " + MAX_BYTES + " bytes");
+                }
                 if (limited == null) {
                     limited = new Limited(super.getInputStream());
                 }
@@ -78,7 +79,7 @@ class RequestSizeLimit extends OncePerRequestFilter {
         private void count(int n) throws IOException {
             read += n;
             if (read > MAX_BYTES) {
-                throw new IOException("request body exceeds the limit of " + MAX_BYTES + " bytes");
+                throw new BodyTooLarge("exceeds the limit of " + MAX_BYTES + " bytes");
             }
         }
 
