@@ -41,7 +41,7 @@ record UnreadableBody(String path, String reason, Fault fault) {
         INVALID(HttpStatus.BAD_REQUEST, "Invalid request"),
         /** Not JSON at all. */
         MALFORMED(HttpStatus.BAD_REQUEST, "Malformed request body"),
-        /** Over the size limit ({@link RequestSizeLimit}). */
+        /** Over the size limit ({@link RequestBodyLimits}). */
         TOO_LARGE(HttpStatus.PAYLOAD_TOO_LARGE, "Payload Too Large");
 
         final HttpStatus status;
@@ -57,9 +57,13 @@ record UnreadableBody(String path, String reason, Fault fault) {
 
     /** What the failure to read a body says about the body; {@code failure} is the reader's exception. */
     static UnreadableBody of(Throwable failure) {
-        RequestSizeLimit.BodyTooLarge tooLarge = cause(failure, RequestSizeLimit.BodyTooLarge.class);
+        RequestBodyLimits.BodyTooLarge tooLarge = cause(failure, RequestBodyLimits.BodyTooLarge.class);
         if (tooLarge != null) {
             return new UnreadableBody(null, tooLarge.getMessage(), Fault.TOO_LARGE);
+        }
+        RequestBodyLimits.NotUtf8 notUtf8 = cause(failure, RequestBodyLimits.NotUtf8.class);
+        if (notUtf8 != null) {
+            return new UnreadableBody(null, notUtf8.getMessage(), Fault.MALFORMED);
         }
         JacksonException json = cause(failure, JacksonException.class);
         if (json == null) {
@@ -84,13 +88,13 @@ record UnreadableBody(String path, String reason, Fault fault) {
         if (json instanceof UnexpectedEndOfInputException) {
             return new UnreadableBody(null, "is not valid JSON: it ends before the value is complete" + at(json.getLocation()), Fault.MALFORMED);
         }
-        if (json instanceof StreamReadException read && json.getOriginalMessage() != null) {
-            // the parser's duplicate check reports only in words: the property is the parser's current name
-            if (json.getOriginalMessage().startsWith("Duplicate Object property") && read.processor() != null) {
-                return new UnreadableBody(contextPath(read.processor().streamReadContext()), "duplicate field: give each field once", Fault.INVALID);
+        if (json instanceof StreamReadException read) {
+            // the parser reports a repeated field only in words; the field is where the parser stands
+            if (String.valueOf(json.getOriginalMessage()).startsWith("Duplicate Object property") && read.processor() != null) {
+                return new UnreadableBody(contextPath(read.processor().streamReadContext()),
+                        "duplicate field: give each field once", Fault.INVALID);
             }
-            String what = json.getOriginalMessage().startsWith("Invalid UTF-8") ? "is not valid UTF-8" : "is not valid JSON";
-            return new UnreadableBody(path, what + at(json.getLocation()), Fault.MALFORMED);
+            return new UnreadableBody(path, "is not valid JSON" + at(json.getLocation()), Fault.MALFORMED);
         }
         if (json instanceof JacksonIOException) {
             return new UnreadableBody(null, "could not be read to its end", Fault.MALFORMED);

@@ -137,6 +137,41 @@ class ErrorApiTest {
         assertThat(error.get("message").asString()).isEqualTo(problem.get("detail").asString());
     }
 
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+        "/generate        | prompt | {\"prompt\": \"\\ud800abc\", \"maxNewTokens\": 1}",
+        "/generate        | stop   | {\"prompt\": \"Hi\", \"maxNewTokens\": 1, \"stop\": [\"a\\udc00\"]}",
+        "/generate/stream | prompt | {\"prompt\": \"abc\\udfff\", \"maxNewTokens\": 1}",
+        "/v1/completions  | prompt | {\"prompt\": [\"Hi\", \"\\ud800\"], \"max_tokens\": 1, \"echo\": true}",
+        "/v1/completions  | stop   | {\"prompt\": \"Hi\", \"max_tokens\": 1, \"stop\": \"\\ud83d\"}",
+        "/tokenize        | text   | {\"text\": \"\\ud800\\ud800\"}",
+    })
+    void aLoneSurrogateIsRefusedNamingTheField(String path, String field, String body) {
+        var r = new HttpTestClient(port).postJson(path, body.strip());
+        JsonNode problem = ProblemAssertions.assertProblem(r, 400);
+        assertThat(problem.get("field").asString()).isEqualTo(field);
+        assertThat(problem.get("detail").asString()).startsWith(field + ": is not valid Unicode: a lone surrogate");
+        StrictJson.parse(r.bytes());
+    }
+
+    @ParameterizedTest(name = "{0} {2}")
+    @CsvSource(delimiter = '|', value = {
+        "/generate        | /text           | {\"prompt\": \"\\ud83d\\ude00 caf\\u00e9\", \"maxNewTokens\": 3, \"logprobs\": 3}",
+        "/v1/completions  | /choices/0/text | {\"prompt\": \"\\ud83d\\ude00 caf\\u00e9\", \"max_tokens\": 3, \"temperature\": 0, \"echo\": true}",
+        "/v1/completions  | /model          | {\"prompt\": \"\\ud83d\\ude00 caf\\u00e9\", \"max_tokens\": 3, \"temperature\": 0, \"logprobs\": 3}",
+        "/tokenize        | /tokens         | {\"text\": \"\\ud83d\\ude00 caf\\u00e9\"}",
+    })
+    void wholeCharactersComeBackAsStrictUtf8Json(String path, String pointer, String body) {
+        var r = new HttpTestClient(port).postJson(path, body.strip());
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode answer = StrictJson.parse(r.bytes());
+        if (pointer.endsWith("text")) {
+            assertThat(answer.at(pointer).asString()).startsWith("\ud83d\ude00 caf\u00e9");
+        } else {
+            assertThat(answer.at(pointer).isMissingNode()).isFalse();
+        }
+    }
+
     @Test
     void unsupportedMediaTypeIs415Problem() {
         var r = new HttpTestClient(port).post("/generate", "text/plain", "Hello");
