@@ -69,7 +69,8 @@ class OpenAiController {
     @ApiResponse(responseCode = "200", description = "The completion; with stream: true, server-sent events", content = {
             @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = Completion.class)),
             @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string",
-                    example = "data:{\"id\":\"cmpl-...\",\"object\":\"text_completion\",\"choices\":[{\"text\":\" Feature\",\"index\":0}]}\n\ndata:[DONE]\n\n"))})
+                    example = "data:{\"id\":\"cmpl-...\",\"object\":\"text_completion\",\"choices\":"
+                            + "[{\"text\":\" Feature\",\"index\":0}]}\n\ndata:[DONE]\n\n"))})
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
     Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(

@@ -42,7 +42,7 @@ record UnreadableBody(String path, String reason, Fault fault) {
         /** Not JSON at all. */
         MALFORMED(HttpStatus.BAD_REQUEST, "Malformed request body"),
         /** Over the size limit ({@link RequestBodyLimits}). */
-        TOO_LARGE(HttpStatus.PAYLOAD_TOO_LARGE, "Payload Too Large");
+        TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Payload Too Large");
 
         final HttpStatus status;
         final String title;
@@ -68,15 +68,17 @@ record UnreadableBody(String path, String reason, Fault fault) {
         JacksonException json = cause(failure, JacksonException.class);
         if (json == null) {
             // Spring reports a missing body, and the JSON value null, without a cause
-            return cause(failure, IOException.class) != null ? new UnreadableBody(null, "could not be read to its end", Fault.MALFORMED)
+            return cause(failure, IOException.class) != null ? unreadToTheEnd()
                     : new UnreadableBody(null, "is missing or null: send a JSON object", Fault.INVALID);
         }
         String path = path(json);
         if (json instanceof UnrecognizedPropertyException unknown) {
-            return new UnreadableBody(path, "unknown field; the fields are " + names(unknown.getKnownPropertyIds()), Fault.INVALID);
+            return new UnreadableBody(path, "unknown field; the fields are " + names(unknown.getKnownPropertyIds()),
+                    Fault.INVALID);
         }
         if (json instanceof InputCoercionException outOfRange) {
-            return new UnreadableBody(path, "must be " + noun(outOfRange.getTargetType()) + " between " + range(outOfRange.getTargetType()), Fault.INVALID);
+            return new UnreadableBody(path, "must be " + noun(outOfRange.getTargetType()) + " between "
+                    + range(outOfRange.getTargetType()), Fault.INVALID);
         }
         if (json instanceof MismatchedInputException mismatch) {
             return mismatch(mismatch, path);
@@ -86,7 +88,8 @@ record UnreadableBody(String path, String reason, Fault fault) {
                     + " levels of nesting and numbers of at most " + LIMITS.getMaxNumberLength() + " digits", Fault.MALFORMED);
         }
         if (json instanceof UnexpectedEndOfInputException) {
-            return new UnreadableBody(null, "is not valid JSON: it ends before the value is complete" + at(json.getLocation()), Fault.MALFORMED);
+            return new UnreadableBody(null, "is not valid JSON: it ends before the value is complete"
+                    + at(json.getLocation()), Fault.MALFORMED);
         }
         if (json instanceof StreamReadException read) {
             // the parser reports a repeated field only in words; the field is where the parser stands
@@ -97,7 +100,7 @@ record UnreadableBody(String path, String reason, Fault fault) {
             return new UnreadableBody(path, "is not valid JSON" + at(json.getLocation()), Fault.MALFORMED);
         }
         if (json instanceof JacksonIOException) {
-            return new UnreadableBody(null, "could not be read to its end", Fault.MALFORMED);
+            return unreadToTheEnd();
         }
         return new UnreadableBody(path, "cannot be read as this endpoint's request", Fault.INVALID);
     }
@@ -112,6 +115,11 @@ record UnreadableBody(String path, String reason, Fault fault) {
         return (path == null ? "request body" : path) + ": " + reason;
     }
 
+    /** The connection failed while the body was read (a bad chunk, a client gone). */
+    private static UnreadableBody unreadToTheEnd() {
+        return new UnreadableBody(null, "could not be read to its end", Fault.MALFORMED);
+    }
+
     /** A value of the wrong shape: which shape was expected, or the body's own fault when no field is named. */
     private static UnreadableBody mismatch(MismatchedInputException mismatch, String path) {
         if (path == null) {
@@ -119,7 +127,8 @@ record UnreadableBody(String path, String reason, Fault fault) {
                 return new UnreadableBody(null, "is missing or null: send a JSON object", Fault.INVALID);
             }
             // the root value was read whole when a second one follows it
-            boolean trailing = mismatch.processor() instanceof JsonParser parser && root(parser.streamReadContext()).getEntryCount() > 1;
+            boolean trailing = mismatch.processor() instanceof JsonParser parser
+                    && root(parser.streamReadContext()).getEntryCount() > 1;
             return trailing ? new UnreadableBody(null, "holds more than one JSON value; the second starts"
                     + at(mismatch.getLocation()), Fault.MALFORMED)
                     : new UnreadableBody(null, "must be a JSON object", Fault.INVALID);
@@ -129,7 +138,8 @@ record UnreadableBody(String path, String reason, Fault fault) {
             type = type.getComponentType();
         }
         String expected = "must be " + noun(type);
-        return new UnreadableBody(path, mismatch.getCurrentToken() == JsonToken.VALUE_NULL ? expected + ", not null" : expected, Fault.INVALID);
+        return new UnreadableBody(path, mismatch.getCurrentToken() == JsonToken.VALUE_NULL ? expected + ", not null" : expected,
+                Fault.INVALID);
     }
 
     /** The JSON shape a Java type reads from, in words. */
@@ -166,7 +176,8 @@ record UnreadableBody(String path, String reason, Fault fault) {
     }
 
     private static String names(Collection<Object> known) {
-        return known == null ? "listed in the API docs" : known.stream().map(String::valueOf).collect(Collectors.joining(", "));
+        return known == null ? "listed in the API docs"
+                : known.stream().map(String::valueOf).collect(Collectors.joining(", "));
     }
 
     private static String at(TokenStreamLocation location) {
