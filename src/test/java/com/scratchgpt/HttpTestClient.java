@@ -18,7 +18,8 @@ import tools.jackson.databind.json.JsonMapper;
 /** Real HTTP against the running test server. */
 public final class HttpTestClient {
 
-    public record Response(int status, String contentType, String body, HttpResponse<String> raw) {
+    /** An answer: its body as sent ({@code bytes}) and decoded as UTF-8 ({@code body}). */
+    public record Response(int status, String contentType, String body, byte[] bytes, HttpResponse<byte[]> raw) {
         public JsonNode json() {
             return JSON.readTree(body);
         }
@@ -106,8 +107,13 @@ public final class HttpTestClient {
     }
 
     public Response post(String path, String contentType, String body) {
+        return post(path, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** POSTs these bytes as they are, valid UTF-8 or not. */
+    public Response post(String path, String contentType, byte[] body) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     /** POSTs JSON asking for text/event-stream and returns as soon as the headers are in. */
@@ -126,9 +132,10 @@ public final class HttpTestClient {
 
     private Response send(HttpRequest.Builder builder) {
         try {
-            HttpResponse<String> r = client.send(builder.timeout(Duration.ofSeconds(120)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), r);
+            HttpResponse<byte[]> r = client.send(builder.timeout(Duration.ofSeconds(120)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
+                    new String(r.body(), StandardCharsets.UTF_8), r.body(), r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

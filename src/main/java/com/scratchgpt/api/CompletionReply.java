@@ -18,8 +18,7 @@ record CompletionReply(String id, long created, String model, CompletionRequest.
 
     static CompletionReply to(CompletionRequest request, CompletionRequest.Choices choices, String servedModel) {
         return new CompletionReply("cmpl-" + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, request.model() != null ? request.model() : servedModel, choices,
-                request.echoed(), request.includeUsage());
+                System.currentTimeMillis() / 1000, servedModel, choices, request.echoed(), request.includeUsage());
     }
 
     /** The whole completion: one choice per result, in order. */

@@ -11,24 +11,43 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import io.swagger.v3.oas.annotations.media.Schema;
 import tools.jackson.databind.JsonNode;
 
-/** Body of POST /v1/completions (the fields this service uses; others are ignored). */
+/**
+ * Body of POST /v1/completions: OpenAI's legacy completions parameters, and {@code top_k}. Those the service does
+ * not implement ({@code logit_bias}, {@code presence_penalty}, {@code frequency_penalty}, {@code suffix},
+ * {@code best_of}) are taken only with the value that changes nothing, which client libraries often send, and are
+ * refused by name otherwise; {@code user} is taken and not used; any other field is refused as unknown.
+ */
 @Schema(description = "OpenAI completions request")
 record CompletionRequest(
-        @Schema(example = "gpt2-small") String model,
+        @Schema(description = "The served model's id, as GET /v1/models lists it; absent: that model", example = "gpt2-small")
+        String model,
         @Schema(description = "A string, an array of strings, an array of token ids, or an array of such arrays",
-                example = "Hello, I am") JsonNode prompt,
+                oneOf = {String.class, String[].class, int[].class, int[][].class}, example = "Hello, I am")
+        JsonNode prompt,
         @JsonProperty("max_tokens") @Schema(example = "6", defaultValue = "16") Integer maxTokens,
         @Schema(description = "0 for greedy; OpenAI's default is 1", example = "0", defaultValue = "1") Double temperature,
         @JsonProperty("top_p") @Schema(example = "1") Double topP,
-        @JsonProperty("top_k") Integer topK,
-        @Schema(description = "A string or up to 4 strings") JsonNode stop,
+        @JsonProperty("top_k") @Schema(description = "Not in OpenAI's API: sample only among the k most likely tokens")
+        Integer topK,
+        @Schema(description = "A string or up to 4 strings", oneOf = {String.class, String[].class}) JsonNode stop,
         Long seed,
-        @Schema(description = "Return this many top log-probabilities per token (0 to 20)")
+        @Schema(description = "Return this many top log-probabilities per token: 0 to 20 (OpenAI allows up to 5)",
+                minimum = "0", maximum = "20")
         Integer logprobs,
         @Schema(description = "Prepend the prompt to each choice's text", example = "false") Boolean echo,
         @Schema(description = "Completions per prompt", example = "1") Integer n,
         @Schema(example = "false") Boolean stream,
-        @JsonProperty("stream_options") JsonNode streamOptions) {
+        @JsonProperty("stream_options") StreamOptions streamOptions,
+        @Schema(description = "Taken and not used") String user,
+        @Schema(description = "Not supported: absent or empty only") String suffix,
+        @JsonProperty("best_of") @Schema(description = "Not supported: absent or equal to n only") Integer bestOf,
+        @JsonProperty("logit_bias") @Schema(description = "Not supported: absent or {} only") Map<String, Double> logitBias,
+        @JsonProperty("presence_penalty") @Schema(description = "Not supported: absent or 0 only") Double presencePenalty,
+        @JsonProperty("frequency_penalty") @Schema(description = "Not supported: absent or 0 only") Double frequencyPenalty) {
+
+    /** stream_options: with include_usage, a last chunk with the usage and no choices. */
+    record StreamOptions(@JsonProperty("include_usage") Boolean includeUsage) {
+    }
 
     static final int MAX_PROMPTS = 16;
     static final int MAX_N = 8;
@@ -68,9 +87,8 @@ record CompletionRequest(
         return Boolean.TRUE.equals(echo);
     }
 
-    /** stream_options.include_usage: a last chunk with the usage and no choices. */
     boolean includeUsage() {
-        return streamOptions != null && streamOptions.path("include_usage").asBoolean(false);
+        return streamOptions != null && Boolean.TRUE.equals(streamOptions.includeUsage());
     }
 
     /** Checks every field by the same rules as /generate, naming fields as OpenAI does, and makes each choice's request. */
@@ -79,6 +97,7 @@ record CompletionRequest(
         if (choicesPerPrompt < 1 || choicesPerPrompt > MAX_N) {
             throw new InvalidFieldException("n", "must be between 1 and " + MAX_N + ", got " + choicesPerPrompt);
         }
+        refuseWhatIsNotImplemented(choicesPerPrompt);
         if (echoed() && logprobs != null) {
             throw new InvalidFieldException("echo", "echo with logprobs is not supported: prompt tokens get no log-probabilities here");
         }
@@ -99,6 +118,25 @@ record CompletionRequest(
             }
         }
         return new Choices(promptTexts, choicesPerPrompt, requests);
+    }
+
+    /** Parameters this service does not implement are refused by name, unless their value changes nothing. */
+    private void refuseWhatIsNotImplemented(int choicesPerPrompt) {
+        if (logitBias != null && !logitBias.isEmpty()) {
+            throw new InvalidFieldException("logit_bias", "is not supported here; leave it out or send {}");
+        }
+        if (presencePenalty != null && presencePenalty != 0) {
+            throw new InvalidFieldException("presence_penalty", "is not supported here; leave it out or send 0");
+        }
+        if (frequencyPenalty != null && frequencyPenalty != 0) {
+            throw new InvalidFieldException("frequency_penalty", "is not supported here; leave it out or send 0");
+        }
+        if (suffix != null && !suffix.isEmpty()) {
+            throw new InvalidFieldException("suffix", "is not supported here: the model only continues text; leave it out");
+        }
+        if (bestOf != null && bestOf != choicesPerPrompt) {
+            throw new InvalidFieldException("best_of", "is not supported here; leave it out or send the same value as n");
+        }
     }
 
     /** Each prompt as a /generate request carrying this request's settings. */

@@ -15,6 +15,10 @@ import com.scratchgpt.generation.GenerationService;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 /** POST /generate and its streaming twin. */
@@ -38,8 +42,8 @@ class GenerateController {
     @Operation(summary = "Continue a prompt",
             description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0.")
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    GenerateResponse generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
-            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
+    GenerateResponse generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+            examples = @ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
@@ -56,10 +60,13 @@ class GenerateController {
                     + "refused because every slot and queue place is taken gets a plain 429 problem with "
                     + "`Retry-After` before any event, as do invalid requests (400). A client that disconnects "
                     + "cancels its generation; its KV cache is freed at the scheduler's next step.")
+    @ApiResponse(responseCode = "200", description = "Server-sent events: `token` events, then `done` (or one `error`)",
+            content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string",
+                    example = "event:token\ndata:{\"index\":0,\"token\":27018,\"text\":\" Feature\"}\n\n")))
     @PostMapping(path = "/generate/stream", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter stream(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
-            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
+    SseEmitter stream(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+            examples = @ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());

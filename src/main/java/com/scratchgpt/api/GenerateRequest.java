@@ -49,6 +49,7 @@ public record GenerateRequest(
             if (prompt.length() > MAX_PROMPT_TOKENS * 8) {
                 throw new InvalidFieldException("prompt", "longer than " + MAX_PROMPT_TOKENS * 8 + " characters");
             }
+            WellFormedText.check("prompt", prompt);
             tokens = tokenizer.encode(prompt);
             if (tokens.length == 0) {
                 throw new InvalidFieldException("prompt", "must not be empty");
@@ -86,6 +87,7 @@ public record GenerateRequest(
             if (s == null || s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
                 throw new InvalidFieldException("stop", "each stop sequence must have 1 to " + MAX_STOP_LENGTH + " characters");
             }
+            WellFormedText.check("stop", s);
         }
         if (logprobs != null && (logprobs < 0 || logprobs > MAX_LOGPROBS)) {
             throw new InvalidFieldException("logprobs", "must be between 0 and " + MAX_LOGPROBS + ", got " + logprobs);

@@ -15,11 +15,16 @@ import com.scratchgpt.generation.TokenListener;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 /**
  * The OpenAI completions API ({@code /v1/completions}, {@code /v1/models}), so that OpenAI client
- * libraries work unchanged. There is one model; the request's {@code model} is echoed, not matched.
+ * libraries work unchanged. There is one model: a request naming another gets OpenAI's 404
+ * {@code model_not_found}; one naming none gets the served model.
  */
 @RestController
 @RequestMapping("/v1")
@@ -59,12 +64,20 @@ class OpenAiController {
                     + "and the stream closes. A request refused because every slot and queue place is taken gets a "
                     + "plain 429 problem with `Retry-After` before any chunk, as do invalid requests (400). A client "
                     + "that disconnects cancels every choice; their KV cache is freed at the scheduler's next step.")
+    @ApiResponse(responseCode = "200", description = "The completion; with stream: true, server-sent events", content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = Completion.class)),
+            @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string",
+                    example = "data:{\"id\":\"cmpl-...\",\"object\":\"text_completion\",\"choices\":"
+                            + "[{\"text\":\" Feature\",\"index\":0}]}\n\ndata:[DONE]\n\n"))})
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-    Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
-            examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "greedy completion",
+    Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+            examples = @ExampleObject(name = "greedy completion",
                     value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}")))
             @RequestBody CompletionRequest body) {
+        if (body.model() != null && !body.model().equals(modelId)) {
+            throw new ModelNotFoundException(modelId);
+        }
         CompletionRequest.Choices choices = body.toChoices(tokenizer, properties.generation().maxNewTokens());
         CompletionReply reply = CompletionReply.to(body, choices, modelId);
         if (body.streamed()) {

@@ -40,6 +40,7 @@ class TokenizerController {
         if (body.text().length() > MAX_TEXT_CHARS) {
             throw new InvalidFieldException("text", "longer than " + MAX_TEXT_CHARS + " characters");
         }
+        WellFormedText.check("text", body.text());
         return new TokensBody(tokenizer.encode(body.text()));
     }
 

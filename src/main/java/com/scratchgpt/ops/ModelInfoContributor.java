@@ -1,5 +1,6 @@
 package com.scratchgpt.ops;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,7 +27,7 @@ class ModelInfoContributor implements InfoContributor {
         ParameterCount count = ParameterCount.of(served.model().config(), served.model().tiedOutputHead());
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("config", served.model().config());
-        model.put("source", served.source());
+        model.put("source", Path.of(served.source()).getFileName().toString()); // the file, not where the host keeps it
         model.put("layout", served.layout());
         model.put("dtype", served.dtype());
         model.put("loadMillis", served.loadMillis());

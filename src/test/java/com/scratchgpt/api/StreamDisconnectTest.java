@@ -3,6 +3,8 @@ package com.scratchgpt.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -67,6 +69,30 @@ class StreamDisconnectTest {
         assertThat(registry.counter("gpt.generation.tokens").count()).isEqualTo(generatedBefore);
         // the server has seen the request through to its end (the timer records it last), logging included
         await().atMost(Duration.ofSeconds(30)).until(() -> requestsServed(path) == servedBefore + 1);
+        String log = output.getAll().substring(logFrom);
+        assertThat(log).doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("ERROR").doesNotContain("WARN");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "/generate        | {\"prompt\": \"Hello, I am\", \"maxNewTokens\": 40, \"logprobs\": 20}",
+        "/v1/completions  | {\"prompt\": \"Hello, I am\", \"max_tokens\": 40, \"temperature\": 0, \"logprobs\": 20}",
+    })
+    void aClientThatLeavesBeforeItsWholeAnswerLeavesNoExceptionInTheLog(String path, String body, CapturedOutput output)
+            throws Exception {
+        long servedBefore = requestsServed(path);
+        int logFrom = output.getAll().length();
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        } // the client goes away before its answer (tens of kilobytes of log-probabilities) is written
+
+        await().atMost(Duration.ofSeconds(120)).until(() -> requestsServed(path) == servedBefore + 1);
+        assertThat(registry.find("http.server.requests").tag("uri", path).tag("exception", "IOException").timers())
+                .as("the answer's write failed").isNotEmpty();
         String log = output.getAll().substring(logFrom);
         assertThat(log).doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("ERROR").doesNotContain("WARN");
     }

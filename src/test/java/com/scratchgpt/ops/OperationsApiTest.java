@@ -7,6 +7,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.RawHttp;
 
 import tools.jackson.databind.JsonNode;
 
@@ -32,9 +33,22 @@ class OperationsApiTest {
         JsonNode health = http.get("/actuator/health").json();
         assertThat(health.get("status").asString()).isEqualTo("UP");
         assertThat(health.get("components").get("model").get("status").asString()).isEqualTo("UP");
-        assertThat(health.get("components").get("model").get("details").get("source").asString()).contains("gpt2-small");
         assertThat(http.get("/actuator/health/liveness").status()).isEqualTo(200);
-        assertThat(http.get("/actuator/health/readiness").json().get("status").asString()).isEqualTo("UP");
+        JsonNode readiness = http.get("/actuator/health/readiness").json();
+        assertThat(readiness.get("status").asString()).isEqualTo("UP");
+        assertThat(readiness.get("components").get("model").get("status").asString()).isEqualTo("UP");
+    }
+
+    @Test
+    void healthTellsAnonymousCallersStatusesOnlyNothingAboutTheHost() {
+        HttpTestClient http = new HttpTestClient(port);
+        for (String path : new String[] {"/actuator/health", "/actuator/health/readiness", "/actuator/health/model",
+                "/actuator/health/diskSpace"}) {
+            var r = http.get(path);
+            assertThat(r.json().findValues("details")).as(path).isEmpty();
+            assertThat(r.body()).as(path).doesNotContain(System.getProperty("user.dir")).doesNotContain("total")
+                    .doesNotContain("free").doesNotContain("source");
+        }
     }
 
     @Test
@@ -45,6 +59,43 @@ class OperationsApiTest {
         assertThat(info.get("nd4j").get("blasVendor").asString()).isEqualTo("OPENBLAS");
         assertThat(info.get("build").get("artifact").asString()).isEqualTo("scratchgpt");
         assertThat(info.has("git")).isTrue();
+        // nothing about the host: no kernel, no JVM build, no paths
+        assertThat(info.has("os")).isFalse();
+        assertThat(info.has("java")).isFalse();
+        assertThat(info.get("model").get("source").asString()).doesNotContain("/");
+        assertThat(info.toString()).doesNotContain(System.getProperty("user.dir")).doesNotContain(System.getProperty("java.version"));
+    }
+
+    @Test
+    void apiDocsNameTheServerRelativelyWhateverHostTheClientClaims() {
+        RawHttp.Answer answer = RawHttp.send(port, "GET /v3/api-docs HTTP/1.1\r\nHost: attacker.example:666\r\n"
+                + "X-Forwarded-Host: other.example\r\nConnection: close\r\n\r\n");
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.text()).doesNotContain("attacker.example").doesNotContain("other.example");
+        JsonNode servers = HttpTestClient.parse(answer.text()).get("servers");
+        assertThat(servers.size()).isEqualTo(1);
+        assertThat(servers.get(0).get("url").asString()).isEqualTo("/");
+    }
+
+    @Test
+    void apiDocsDescribeStreamsAndOpenAiFieldsWithoutInternalTypes() {
+        JsonNode docs = new HttpTestClient(port).get("/v3/api-docs").json();
+        assertThat(docs.get("components").get("schemas").propertyNames())
+                .noneMatch(name -> name.matches("SseEmitter|ResponseBodyEmitter|JsonNode|ObjectNode|ArrayNode|ResponseEntity.*|Object|Map.*"));
+        assertThat(docs.toString()).doesNotContain("SseEmitter").doesNotContain("JsonNode").doesNotContain("ResponseEntity");
+        JsonNode generateStream = docs.at("/paths/~1generate~1stream/post/responses/200/content");
+        assertThat(generateStream.propertyNames()).containsExactly("text/event-stream");
+        assertThat(generateStream.at("/text~1event-stream/schema/type").asString()).isEqualTo("string");
+        JsonNode completions = docs.at("/paths/~1v1~1completions/post/responses/200/content");
+        assertThat(completions.at("/application~1json/schema/$ref").asString()).endsWith("/Completion");
+        assertThat(completions.at("/text~1event-stream/schema/type").asString()).isEqualTo("string");
+        JsonNode request = docs.at("/components/schemas/CompletionRequest/properties");
+        assertThat(request.at("/prompt/oneOf").size()).isEqualTo(4);
+        assertThat(request.at("/stop/oneOf").size()).isEqualTo(2);
+        assertThat(request.propertyNames()).contains("user", "suffix", "best_of", "logit_bias", "presence_penalty",
+                "frequency_penalty", "stream_options");
+        assertThat(docs.at("/paths/~1v1~1completions/post/responses/404/content/application~1problem+json/example").toString())
+                .contains("model_not_found");
     }
 
     @Test
