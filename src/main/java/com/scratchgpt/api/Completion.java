@@ -11,6 +11,8 @@ import com.scratchgpt.generation.FinishReason;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.TokenLogprob;
 
+import io.swagger.v3.oas.annotations.media.Schema;
+
 /**
  * OpenAI's completion object: the answer to POST /v1/completions, and each chunk of its stream (one
  * choice, no usage; the last chunk with {@code include_usage}: usage, no choices).
@@ -56,6 +58,8 @@ record Completion(String id, String object, long created, String model, List<Cho
         }
     }
 
+    /** OpenAI's usage; named apart from /generate's {@code Usage} so that the API document keeps both. */
+    @Schema(name = "CompletionUsage")
     record Usage(@JsonProperty("prompt_tokens") int promptTokens,
                  @JsonProperty("completion_tokens") int completionTokens,
                  @JsonProperty("total_tokens") int totalTokens) {
