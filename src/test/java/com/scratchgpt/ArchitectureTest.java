@@ -91,7 +91,8 @@ class ArchitectureTest {
     });
 
     @ArchTest
-    static final ArchRule packagesKnowNothingOfForbiddenLibraries = classes().should(new ArchCondition<>("use no library forbidden to their package") {
+    static final ArchRule packagesKnowNothingOfForbiddenLibraries = classes().should(
+            new ArchCondition<>("use no library forbidden to their package") {
         @Override
         public void check(JavaClass c, ConditionEvents events) {
             List<String> forbidden = FORBIDDEN.getOrDefault(room(c), List.of());

@@ -85,7 +85,8 @@ class OddInputsTest {
         rows.add(new Row("invalid UTF-8 in a string", bytes("{\"prompt\": \"", new byte[] {(byte) 0xff, 'a'}, "\"}"), NO_FIELD));
         rows.add(new Row("truncated UTF-8 in a string", bytes("{\"prompt\": \"", new byte[] {(byte) 0xc3}, "\"}"), NO_FIELD));
         rows.add(new Row("overlong UTF-8 in a string", bytes("{\"prompt\": \"", new byte[] {(byte) 0xc0, (byte) 0xaf}, "\"}"), NO_FIELD));
-        rows.add(new Row("an encoded surrogate in a string", bytes("{\"prompt\": \"", new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, "\"}"), NO_FIELD));
+        rows.add(new Row("an encoded surrogate in a string",
+                bytes("{\"prompt\": \"", new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, "\"}"), NO_FIELD));
         rows.add(row("{\"prompt\": \"\\ud800abc\"}", "prompt"));
         rows.add(row("{\"prompt\": \"abc\\udfff\"}", "prompt"));
         rows.add(row("{\"text\": \"\\udc00\"}", "text"));

@@ -14,7 +14,6 @@ import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.SimpleGenerator;
 import com.scratchgpt.generation.TokenLogprob;
-import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 /** Checks a model against a PyTorch reference fixture. */
 public final class ReferenceAssertions {

@@ -19,11 +19,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class GPT2TokenizerTest {
 
-    private static final GPT2Tokenizer tokenizer = new GPT2Tokenizer();
+    private static final GPT2Tokenizer TOKENIZER = new GPT2Tokenizer();
 
     @Test
     void encodesHelloIAmAsTheBookPrints() {
-        assertThat(tokenizer.encode("Hello, I am")).containsExactly(15496, 11, 314, 716);
+        assertThat(TOKENIZER.encode("Hello, I am")).containsExactly(15496, 11, 314, 716);
     }
 
     /**
@@ -38,9 +38,9 @@ class GPT2TokenizerTest {
         int[] bookIds = {15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 1659, 617,
             34680, 27271, 13};
 
-        assertThat(tokenizer.decode(bookIds)).isEqualTo(text);
-        int[] before = tokenizer.encode("Hello, do you like tea? ");
-        int[] after = tokenizer.encode(" In the sunlit terracesof someunknownPlace.");
+        assertThat(TOKENIZER.decode(bookIds)).isEqualTo(text);
+        int[] before = TOKENIZER.encode("Hello, do you like tea? ");
+        int[] after = TOKENIZER.encode(" In the sunlit terracesof someunknownPlace.");
         int[] joined = IntStream.concat(IntStream.concat(Arrays.stream(before), IntStream.of(GPT2Tokenizer.END_OF_TEXT)),
                 Arrays.stream(after)).toArray();
         assertThat(joined).containsExactly(bookIds);
@@ -48,19 +48,19 @@ class GPT2TokenizerTest {
 
     @Test
     void endOfTextInAPromptIsOrdinaryTextAndOnlyTheIdIsTheToken() {
-        int[] ids = tokenizer.encode("<|endoftext|>");
+        int[] ids = TOKENIZER.encode("<|endoftext|>");
 
         assertThat(ids).doesNotContain(GPT2Tokenizer.END_OF_TEXT).hasSizeGreaterThan(1);
-        assertThat(tokenizer.decode(ids)).isEqualTo("<|endoftext|>");
-        assertThat(tokenizer.tokenText(GPT2Tokenizer.END_OF_TEXT)).isEqualTo("<|endoftext|>");
+        assertThat(TOKENIZER.decode(ids)).isEqualTo("<|endoftext|>");
+        assertThat(TOKENIZER.tokenText(GPT2Tokenizer.END_OF_TEXT)).isEqualTo("<|endoftext|>");
     }
 
     @Test
     void unknownWordsSplitIntoSubwordsAsInExercise21() {
-        int[] ids = tokenizer.encode("Akwirw ier");
+        int[] ids = TOKENIZER.encode("Akwirw ier");
 
         assertThat(ids).containsExactly(33901, 86, 343, 86, 220, 959);
-        assertThat(Arrays.stream(ids).mapToObj(tokenizer::tokenText)).containsExactly("Ak", "w", "ir", "w", " ", "ier");
+        assertThat(Arrays.stream(ids).mapToObj(TOKENIZER::tokenText)).containsExactly("Ak", "w", "ir", "w", " ", "ier");
     }
 
     @ParameterizedTest
@@ -72,25 +72,25 @@ class GPT2TokenizerTest {
         "two  spaces, three   spaces,\ttab\t\ttabs\nnewline\n\n\nlines\r\nwindows   \n  trailing   ",
         "\u0000control\u0001\u007f\u00a0nbsp\u2028line separator\ufeffbom"})
     void textRoundTripsExactly(String text) {
-        assertThat(tokenizer.decode(tokenizer.encode(text))).isEqualTo(text);
-        assertThat(tokenizer.decodeBytes(tokenizer.encode(text))).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
+        assertThat(TOKENIZER.decode(TOKENIZER.encode(text))).isEqualTo(text);
+        assertThat(TOKENIZER.decodeBytes(TOKENIZER.encode(text))).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
     void anEmojiSplitAcrossTokensComesOutWholeOnlyWhenItsLastTokenArrives() {
         String robot = "🤖";
-        int[] ids = tokenizer.encode(robot);
+        int[] ids = TOKENIZER.encode(robot);
         assertThat(ids).as("the emoji's four bytes take several tokens").hasSizeGreaterThan(1);
-        assertThat(tokenizer.tokenText(ids[0])).as("a token alone is part of a character").contains("\uFFFD");
+        assertThat(TOKENIZER.tokenText(ids[0])).as("a token alone is part of a character").contains("\uFFFD");
 
         // a stream emits the complete UTF-8 prefix of what it has: nothing until the character is whole
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int i = 0; i < ids.length; i++) {
-            bytes.writeBytes(tokenizer.tokenBytes(ids[i]));
+            bytes.writeBytes(TOKENIZER.tokenBytes(ids[i]));
             int complete = GPT2Tokenizer.completeUtf8Prefix(bytes.toByteArray(), bytes.size());
             assertThat(complete).as("after token %d of %d", i + 1, ids.length).isEqualTo(i == ids.length - 1 ? 4 : 0);
         }
-        assertThat(tokenizer.decode(ids)).isEqualTo(robot);
+        assertThat(TOKENIZER.decode(ids)).isEqualTo(robot);
     }
 
     @Test
@@ -98,7 +98,7 @@ class GPT2TokenizerTest {
         int[] tokenOfByte = new int[256];
         Arrays.fill(tokenOfByte, -1);
         for (int id = 0; id < GPT2Tokenizer.VOCAB_SIZE; id++) {
-            byte[] b = tokenizer.tokenBytes(id);
+            byte[] b = TOKENIZER.tokenBytes(id);
             if (b.length == 1) {
                 tokenOfByte[b[0] & 0xFF] = id;
             }
@@ -111,7 +111,7 @@ class GPT2TokenizerTest {
         for (int i = 0; i < random.length; i++) {
             ids[i] = tokenOfByte[random[i] & 0xFF];
         }
-        assertThat(tokenizer.decodeBytes(ids)).isEqualTo(random);
+        assertThat(TOKENIZER.decodeBytes(ids)).isEqualTo(random);
     }
 
     @Test
@@ -132,8 +132,8 @@ class GPT2TokenizerTest {
 
     @Test
     void idsOutsideTheVocabularyAreRefused() {
-        assertThatThrownBy(() -> tokenizer.tokenBytes(GPT2Tokenizer.VOCAB_SIZE))
+        assertThatThrownBy(() -> TOKENIZER.tokenBytes(GPT2Tokenizer.VOCAB_SIZE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0..50256");
-        assertThatThrownBy(() -> tokenizer.tokenBytes(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TOKENIZER.tokenBytes(-1)).isInstanceOf(IllegalArgumentException.class);
     }
 }

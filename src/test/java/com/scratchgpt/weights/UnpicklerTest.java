@@ -185,7 +185,8 @@ class UnpicklerTest {
                         "torch._utils._rebuild_parameter at byte 38 called with (None, None, None), not (data"),
                 Arguments.of("NQ.",
                         "persistent id at byte 1 is None, not ('storage', storage type, key, location, element count)"),
-                Arguments.of("(X\u0007\u0000\u0000\u0000storagectorch\nFloatStorage\nX\u0001\u0000\u0000\u00000X\u0003\u0000\u0000\u0000cpuK\u0004tQ(X\u0007\u0000\u0000\u0000storagectorch\nHalfStorage\nX\u0001\u0000\u0000\u00000X\u0003\u0000\u0000\u0000cpuK\u0004tQ.",
+                Arguments.of(
+                        "(X\u0007\u0000\u0000\u0000storagectorch\nFloatStorage\nX\u0001\u0000\u0000\u00000X\u0003\u0000\u0000\u0000cpuK\u0004tQ(X\u0007\u0000\u0000\u0000storagectorch\nHalfStorage\nX\u0001\u0000\u0000\u00000X\u0003\u0000\u0000\u0000cpuK\u0004tQ.",
                         "storage '0' declared as torch.FloatStorage of 4 elements and as torch.HalfStorage of 4"),
                 Arguments.of("]}b.",
                         "BUILD at byte 2 sets a dict on a list of 0"),
