@@ -12,15 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * bfloat16 weights, two to an int (element 2i in the low half, 2i+1 in the high half), on the Java heap:
- * loads from arrays cost less than from direct buffers on Java 17. A bf16 value is the upper half of a
- * float32, so one int load gives two float vectors with one shift ({@code << 16}, the even elements) and
- * one mask ({@code & 0xFFFF0000}, the odd ones); the activations are split into even and odd elements once
- * per product to match ({@code convertShape} from short lanes is far slower on Java 17).
+ * loads from arrays cost a third of loads from direct buffers on Java 17. A bf16 value is the upper half
+ * of a float32, so one int load gives two float vectors with one shift ({@code << 16}, the even elements)
+ * and one mask ({@code & 0xFFFF0000}, the odd ones); the activations are split into even and odd elements
+ * once per product to match ({@code convertShape} from short lanes is far slower on Java 17).
  *
- * <p>Register tile: 4 weight rows x 2 activation rows, 8 accumulators + the even and odd vectors of both
- * activation rows + the two halves of one weight vector. Each element: one accumulator, per V pairs the
- * even products then the odd ones, the lanes summed in order, then the products past the last full
- * vector of pairs one by one.
+ * <p>Register tiles: 2 weight rows x 3 activation rows (6 accumulators, the even and odd vectors of the 3
+ * activation rows, the two halves of one weight vector), and for single rows 4 weight rows x 1. Each
+ * element: one accumulator, per V pairs the even products then the odd ones, the lanes summed in order,
+ * then the products past the last full vector of pairs one by one.
  */
 final class BF16Matrix extends StreamedMatrix {
 
@@ -28,14 +28,16 @@ final class BF16Matrix extends StreamedMatrix {
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int V = F.length();
     private static final int HIGH_HALF = 0xFFFF0000;
-    private static final int TILE_ROWS = 2;
+    private static final int TILE_OUT = 2;
+    private static final int ROW_TILE_OUT = 4;
+    private static final int TILE_ROWS = 3;
 
     private final int[] w;          // (out, rowInts): pairs of bf16
     private final int rowInts;      // ceil(in / 2)
     private final int pairEnd;      // rowInts rounded down to a multiple of V: the vector part, in ints
 
     private BF16Matrix(int[] w, int out, int in) {
-        super(out, in, TILE_ROWS);
+        super(out, in, TILE_OUT, TILE_ROWS, ROW_TILE_OUT);
         this.w = w;
         this.rowInts = (in + 1) / 2;
         this.pairEnd = rowInts - rowInts % V;
@@ -126,80 +128,87 @@ final class BF16Matrix extends StreamedMatrix {
     }
 
     @Override
-    void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y) {
-        int w0 = row(o) * rowInts;
-        int w1 = row(o + 1) * rowInts;
-        int w2 = row(o + 2) * rowInts;
-        int w3 = row(o + 3) * rowInts;
+    void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        int w0 = Math.min(o, out - 1) * rowInts;
+        int w1 = Math.min(o + 1, out - 1) * rowInts;
         int x0 = r * in;
         int x1 = x0 + in;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
-        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int x2 = x1 + in;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         for (int c = 0; c < pairEnd; c += V) {
-            FloatVector ae = FloatVector.fromArray(F, xs, x0 + 2 * c);
-            FloatVector ao = FloatVector.fromArray(F, xs, x0 + 2 * c + V);
-            FloatVector be = FloatVector.fromArray(F, xs, x1 + 2 * c);
-            FloatVector bo = FloatVector.fromArray(F, xs, x1 + 2 * c + V);
-            IntVector v = IntVector.fromArray(I, w, w0 + c);
-            FloatVector even = v.lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector odd = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats();
-            c00 = odd.fma(ao, even.fma(ae, c00));
-            c01 = odd.fma(bo, even.fma(be, c01));
-            v = IntVector.fromArray(I, w, w1 + c);
-            even = v.lanewise(LSHL, 16).reinterpretAsFloats();
-            odd = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats();
-            c10 = odd.fma(ao, even.fma(ae, c10));
-            c11 = odd.fma(bo, even.fma(be, c11));
-            v = IntVector.fromArray(I, w, w2 + c);
-            even = v.lanewise(LSHL, 16).reinterpretAsFloats();
-            odd = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats();
-            c20 = odd.fma(ao, even.fma(ae, c20));
-            c21 = odd.fma(bo, even.fma(be, c21));
-            v = IntVector.fromArray(I, w, w3 + c);
-            even = v.lanewise(LSHL, 16).reinterpretAsFloats();
-            odd = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats();
-            c30 = odd.fma(ao, even.fma(ae, c30));
-            c31 = odd.fma(bo, even.fma(be, c31));
+            FloatVector e0 = FloatVector.fromArray(F, xs, x0 + 2 * c);
+            FloatVector o0 = FloatVector.fromArray(F, xs, x0 + 2 * c + V);
+            FloatVector e1 = FloatVector.fromArray(F, xs, x1 + 2 * c);
+            FloatVector o1 = FloatVector.fromArray(F, xs, x1 + 2 * c + V);
+            FloatVector e2 = FloatVector.fromArray(F, xs, x2 + 2 * c);
+            FloatVector o2 = FloatVector.fromArray(F, xs, x2 + 2 * c + V);
+            IntVector pairs = IntVector.fromArray(I, w, w0 + c);
+            FloatVector even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            FloatVector odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c00 = odd.fma(o0, even.fma(e0, c00));
+            c01 = odd.fma(o1, even.fma(e1, c01));
+            c02 = odd.fma(o2, even.fma(e2, c02));
+            pairs = IntVector.fromArray(I, w, w1 + c);
+            even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c10 = odd.fma(o0, even.fma(e0, c10));
+            c11 = odd.fma(o1, even.fma(e1, c11));
+            c12 = odd.fma(o2, even.fma(e2, c12));
         }
-        store(y, bias, r, o, dot(c00, w0, xs, x0));
-        store(y, bias, r + 1, o, dot(c01, w0, xs, x1));
-        store(y, bias, r, o + 1, dot(c10, w1, xs, x0));
-        store(y, bias, r + 1, o + 1, dot(c11, w1, xs, x1));
-        store(y, bias, r, o + 2, dot(c20, w2, xs, x0));
-        store(y, bias, r + 1, o + 2, dot(c21, w2, xs, x1));
-        store(y, bias, r, o + 3, dot(c30, w3, xs, x0));
-        store(y, bias, r + 1, o + 3, dot(c31, w3, xs, x1));
+        c00.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), w0, xs, x0));
+        c01.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o, tail(sumLanes(ws.lanes, V), w0, xs, x1));
+        c02.intoArray(ws.lanes, 0);
+        store(y, bias, r + 2, o, tail(sumLanes(ws.lanes, V), w0, xs, x2));
+        c10.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x0));
+        c11.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x1));
+        c12.intoArray(ws.lanes, 0);
+        store(y, bias, r + 2, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x2));
     }
 
     @Override
-    void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y) {
-        int w0 = row(o) * rowInts;
-        int w1 = row(o + 1) * rowInts;
-        int w2 = row(o + 2) * rowInts;
-        int w3 = row(o + 3) * rowInts;
+    void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        int w0 = Math.min(o, out - 1) * rowInts;
+        int w1 = Math.min(o + 1, out - 1) * rowInts;
+        int w2 = Math.min(o + 2, out - 1) * rowInts;
+        int w3 = Math.min(o + 3, out - 1) * rowInts;
         int x0 = r * in;
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        FloatVector c00 = FloatVector.zero(F), c10 = c00, c20 = c00, c30 = c00;
         for (int c = 0; c < pairEnd; c += V) {
-            FloatVector ae = FloatVector.fromArray(F, xs, x0 + 2 * c);
-            FloatVector ao = FloatVector.fromArray(F, xs, x0 + 2 * c + V);
-            IntVector v = IntVector.fromArray(I, w, w0 + c);
-            c0 = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats().fma(ao, v.lanewise(LSHL, 16).reinterpretAsFloats().fma(ae, c0));
-            v = IntVector.fromArray(I, w, w1 + c);
-            c1 = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats().fma(ao, v.lanewise(LSHL, 16).reinterpretAsFloats().fma(ae, c1));
-            v = IntVector.fromArray(I, w, w2 + c);
-            c2 = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats().fma(ao, v.lanewise(LSHL, 16).reinterpretAsFloats().fma(ae, c2));
-            v = IntVector.fromArray(I, w, w3 + c);
-            c3 = v.lanewise(AND, HIGH_HALF).reinterpretAsFloats().fma(ao, v.lanewise(LSHL, 16).reinterpretAsFloats().fma(ae, c3));
+            FloatVector e0 = FloatVector.fromArray(F, xs, x0 + 2 * c);
+            FloatVector o0 = FloatVector.fromArray(F, xs, x0 + 2 * c + V);
+            IntVector pairs = IntVector.fromArray(I, w, w0 + c);
+            FloatVector even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            FloatVector odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c00 = odd.fma(o0, even.fma(e0, c00));
+            pairs = IntVector.fromArray(I, w, w1 + c);
+            even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c10 = odd.fma(o0, even.fma(e0, c10));
+            pairs = IntVector.fromArray(I, w, w2 + c);
+            even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c20 = odd.fma(o0, even.fma(e0, c20));
+            pairs = IntVector.fromArray(I, w, w3 + c);
+            even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
+            odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
+            c30 = odd.fma(o0, even.fma(e0, c30));
         }
-        store(y, bias, r, o, dot(c0, w0, xs, x0));
-        store(y, bias, r, o + 1, dot(c1, w1, xs, x0));
-        store(y, bias, r, o + 2, dot(c2, w2, xs, x0));
-        store(y, bias, r, o + 3, dot(c3, w3, xs, x0));
+        c00.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), w0, xs, x0));
+        c10.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x0));
+        c20.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 2, tail(sumLanes(ws.lanes, V), w2, xs, x0));
+        c30.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 3, tail(sumLanes(ws.lanes, V), w3, xs, x0));
     }
 
-    /** The accumulator's lanes summed, then the weights past the vector part, in order. */
-    private float dot(FloatVector acc, int wRow, float[] xs, int xRow) {
-        float s = sumLanes(acc);
+    /** s plus the products past the vector part, in order. */
+    private float tail(float s, int wRow, float[] xs, int xRow) {
         for (int k = 2 * pairEnd; k < in; k++) {
             s = Math.fma(weight(wRow, k), xs[xRow + k], s);
         }

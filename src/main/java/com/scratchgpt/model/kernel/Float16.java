@@ -7,7 +7,7 @@ package com.scratchgpt.model.kernel;
 public final class Float16 {
 
     /** Every binary16 value as float32, by its 16 bits: a product reads one q8_0 scale per 32 weights. */
-    private static final float[] TO_FLOAT = new float[1 << 16];
+    static final float[] TO_FLOAT = new float[1 << 16];
 
     static {
         for (int h = 0; h < TO_FLOAT.length; h++) {

@@ -8,19 +8,21 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The threads a weight product runs on: the caller plus one worker per further core. A product is cut
  * into chunks of weight rows; every thread takes the next chunk from one counter until none is left, so a
- * core slowed by a neighbour simply takes fewer chunks. Which thread computes a chunk never changes its
+ * core slowed by a neighbour simply takes fewer chunks, and the caller never waits for a worker that has
+ * not started a chunk by the time the last one is taken. Which thread computes a chunk never changes its
  * values: each output element is computed by one thread, in the same order.
  *
  * <p>Why not the ForkJoinPool of {@code model/ParallelLoop}: a decode step runs 49 products of 0.1 to
- * 2 ms each, and waking a parked ForkJoin worker costs tens of microseconds each time. Workers here spin
- * for {@link #SPIN_NANOS} after a product before parking, so the products of one step find them awake,
- * as OpenBLAS's own threads do between its calls.
+ * 2 ms each, and waking a parked thread costs tens of microseconds each time. Workers here keep looking
+ * for work for {@link #SPIN_NANOS} after a product before parking, yielding the core to any other thread
+ * that wants it, so the products of one step find them awake, as OpenBLAS's own threads do.
  */
 final class KernelPool {
 
     /**
-     * How long an idle worker spins before it parks: longer than the gaps between the products of one
-     * decode step (LayerNorm, attention, GELU on a few rows), far shorter than the gap between requests.
+     * How long an idle worker keeps looking for the next product before it parks: longer than the gaps
+     * between the products of one decode step (LayerNorm, attention, GELU on a few rows), far shorter than
+     * the gap between requests.
      */
     static final long SPIN_NANOS = 200_000;
 
@@ -34,12 +36,7 @@ final class KernelPool {
     private final int threads;
     private final Thread[] workers;
     private final ReentrantLock inUse = new ReentrantLock();
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger running = new AtomicInteger();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile Chunks body;
-    private volatile int count;
-    private volatile long generation;
+    private volatile Product current;
 
     /** A pool of {@code threads} threads in all, the caller included (1: everything runs on the caller). */
     KernelPool(int threads) {
@@ -65,8 +62,9 @@ final class KernelPool {
     }
 
     /**
-     * Runs {@code body} on chunks 0..count-1, each exactly once, on the caller and the workers; returns when
-     * all are done. A second caller arriving while the workers are busy runs its chunks on its own thread.
+     * Runs {@code body} on chunks 0..count-1, each exactly once, on the caller and whichever workers join in
+     * time; returns when all are done. A second caller arriving while the pool is busy runs its chunks on
+     * its own thread.
      */
     void run(int count, Chunks body) {
         if (workers.length == 0 || count < 2 || !inUse.tryLock()) {
@@ -76,68 +74,103 @@ final class KernelPool {
             return;
         }
         try {
-            this.body = body;
-            this.count = count;
-            next.set(0);
-            failure.set(null);
-            running.set(workers.length);
-            generation++; // volatile write: publishes body, count and the reset counters to the workers
+            Product product = new Product(body, count);
+            current = product;
             for (Thread worker : workers) {
                 LockSupport.unpark(worker);
             }
-            Throwable mine = null;
             try {
-                take(body, count);
-            } catch (RuntimeException | Error e) {
-                mine = e;
-                next.set(count); // the workers stop taking chunks
+                product.take();
+            } finally {
+                product.close();
             }
-            while (running.get() != 0) {
-                Thread.onSpinWait();
-            }
-            this.body = null;
-            Throwable theirs = failure.get();
-            if (mine != null || theirs != null) {
-                throw rethrowable(mine != null ? mine : theirs);
+            Throwable failure = product.failure.get();
+            if (failure instanceof RuntimeException e) {
+                throw e;
+            } else if (failure instanceof Error e) {
+                throw e;
+            } else if (failure != null) {
+                throw new IllegalStateException(failure);
             }
         } finally {
             inUse.unlock();
         }
     }
 
-    private void take(Chunks body, int count) {
-        for (int c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
-            body.run(c);
-        }
-    }
-
     private void work() {
-        long seen = 0;
+        Product done = null;
         while (true) {
             long idleSince = System.nanoTime();
-            while (generation == seen) {
+            Product product;
+            while ((product = current) == done) {
                 if (System.nanoTime() - idleSince < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                    Thread.yield();
                 } else {
                     LockSupport.park(this); // the next run() unparks every worker
                 }
             }
-            seen = generation;
-            try {
-                take(body, count);
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-                next.set(count); // the other threads stop taking chunks
-            } finally {
-                running.decrementAndGet();
+            done = product;
+            if (product.join()) {
+                try {
+                    product.take();
+                } catch (Throwable t) {
+                    product.fail(t);
+                } finally {
+                    product.leave();
+                }
             }
         }
     }
 
-    private static RuntimeException rethrowable(Throwable t) {
-        if (t instanceof Error e) {
-            throw e;
+    /** One run's chunks and who is working on them. */
+    private static final class Product {
+
+        private static final int CLOSED = 1 << 30;
+
+        private final Chunks body;
+        private final int count;
+        private final AtomicInteger next = new AtomicInteger();
+        /** Threads inside take(), plus CLOSED once the caller has finished its share: then nobody joins. */
+        private final AtomicInteger state = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Product(Chunks body, int count) {
+            this.body = body;
+            this.count = count;
         }
-        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+
+        boolean join() {
+            for (int s = state.get(); (s & CLOSED) == 0; s = state.get()) {
+                if (state.compareAndSet(s, s + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void leave() {
+            state.decrementAndGet();
+        }
+
+        void take() {
+            for (int c = next.getAndIncrement(); c < count; c = next.getAndIncrement()) {
+                body.run(c);
+            }
+        }
+
+        void fail(Throwable t) {
+            failure.compareAndSet(null, t);
+            next.set(count); // the other threads stop taking chunks
+        }
+
+        /** Stops workers from joining and waits for those inside to finish their chunks. */
+        void close() {
+            next.set(count);
+            int s = state.getAndUpdate(v -> v | CLOSED);
+            while ((s & ~CLOSED) != 0) {
+                Thread.onSpinWait();
+                s = state.get();
+            }
+        }
     }
 }

@@ -12,26 +12,28 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * GGML's Q8_0: each row cut into blocks of 32 weights, a block held as 32 int8 q and one binary16 scale d,
- * weight = q * d (34 bytes per 32 weights, 1.0625 a weight). Built from float32 by choosing d so that the
- * largest |weight| of the block maps into -127..127 and rounding each weight to its nearest q: every
- * weight comes back within d / 2.
+ * GGML's Q8_0: each row cut into blocks of 32 weights, a block held as 32 int8 levels q and one binary16
+ * scale d, weight = q * d (34 bytes per 32 weights, 1.0625 a weight). Built from float32 by choosing d so
+ * that the largest |weight| of the block maps into -127..127 and rounding each weight to its nearest
+ * level: every weight comes back within d / 2. Rows must be a multiple of 32 weights long.
  *
  * <p>Why binary16 scales, as GGML: 5.6 % fewer bytes to stream than float32 scales (1.0625 against 1.125 a
- * weight), GGUF's Q8_0 blocks could be used as they are, and a scale is read once per 32 weights and
- * converted through a 64 K table ({@link Float16}), which costs nothing a memory-bound product would see.
+ * weight), GGUF's Q8_0 blocks are this layout, and a scale is read once per 32 weights and converted
+ * through a 64 K table ({@link Float16}).
  *
  * <p>The product keeps the activations in float32 and converts the weights: int8 lanes come out of int
- * vectors by shifts and {@code I2F} (Java 17's {@code convertShape} from bytes is far slower), are
- * multiplied with the activations regrouped once per product to match, summed over the block and scaled
- * by d once per block. Quantising the activations to int8 as well, as ggml's {@code vec_dot_q8_0_q8_0}
- * does, pays off with int8 dot-product instructions that Java 17's Vector API cannot reach; with int
- * multiplies it was no faster (docs/BENCHMARKS.md) and adds the activations' rounding error.
+ * vectors by shifts and {@code I2F} ({@code convertShape} from bytes is far slower on Java 17), the
+ * activations are regrouped once per product to match, and each element sums, per block, the block's
+ * products lane by lane (byte lane 0 to 3 of each int lane) and adds d times that sum. Single rows
+ * convert the weights in the tile; full tiles read the levels a thread converted once for its chunk
+ * ({@link #stage}): the same values, the same order, the same bits. Quantising the activations to int8
+ * too, as ggml's {@code vec_dot_q8_0_q8_0}, pays off with int8 dot-product instructions, which Java 17's
+ * Vector API cannot emit; with int multiplies it was no faster here and adds the activations' rounding
+ * error (the benchmark prints both).
  *
- * <p>Vector shape: the preferred one, at most 256 bits, one block: a wider vector would need a scale per
- * lane group. Register tile: 4 weight rows x 2 activation rows, 8 accumulators + a weight vector's 4 byte
- * lanes as floats + a block sum + the scale. Each element: one accumulator, per block d times (the block's
- * products summed lane by lane, byte lane 0 to 3 of each int lane), the lanes summed in order.
+ * <p>Vector shape: the preferred one, at most 256 bits, the size of a block, so that a block sum never
+ * spans two scales. Register tiles: 2 weight rows x 2 activation rows (4 accumulators, 4 block sums, the
+ * 4 level vectors of a weight row), and for single rows 4 weight rows x 1.
  */
 final class Q8_0Matrix extends StreamedMatrix {
 
@@ -43,17 +45,19 @@ final class Q8_0Matrix extends StreamedMatrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.withShape(SHAPE);
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int L = F.length();
-    /** Vectors of 4 L int8 per block. */
-    private static final int VECTORS_PER_BLOCK = BLOCK / (4 * L);
+    private static final int TILE_OUT = 2;
+    private static final int ROW_TILE_OUT = 4;
     private static final int TILE_ROWS = 2;
+    /** binary16 to float32, by bits: a scale per block and weight row, read in the products' inner loop. */
+    private static final float[] HALF = Float16.TO_FLOAT;
 
-    private final int[] q;          // (out, in / 4): four int8 to an int, weight 4j + b in byte b of int j
-    private final short[] scale;    // (out, in / 32): binary16 d of each block
+    final int[] q;                  // (out, in / 4): four int8 to an int, weight 4j + b in byte b of int j
+    final short[] scale;            // (out, in / 32): binary16 d of each block
     private final int rowInts;
     private final int blocks;
 
     private Q8_0Matrix(int[] q, short[] scale, int out, int in) {
-        super(out, in, TILE_ROWS);
+        super(out, in, TILE_OUT, TILE_ROWS, ROW_TILE_OUT);
         this.q = q;
         this.scale = scale;
         this.rowInts = in / 4;
@@ -159,126 +163,141 @@ final class Q8_0Matrix extends StreamedMatrix {
         return xs;
     }
 
+    /**
+     * For full tiles: the levels q of weight rows o0..o1-1 as floats, in the order the tiles read them, in
+     * the thread's scratch: converted once per product instead of once per activation row. The one-row
+     * tiles convert the same values on the fly, so both give the same bits.
+     */
     @Override
-    void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y) {
-        int w0 = row(o) * rowInts;
-        int w1 = row(o + 1) * rowInts;
-        int w2 = row(o + 2) * rowInts;
-        int w3 = row(o + 3) * rowInts;
+    void stage(int o0, int o1, int rows, Workspace ws) {
+        if (rows < TILE_ROWS) {
+            return;
+        }
+        if (ws.weights.length < (o1 - o0) * in) {
+            ws.weights = new float[CHUNK_OUT * in];
+        }
+        float[] staged = ws.weights;
+        for (int row = o0; row < o1; row++) {
+            for (int k = 0; k < in; k += 4 * L) {
+                IntVector pairs = IntVector.fromArray(I, q, row * rowInts + k / 4);
+                int at = (row - o0) * in + k;
+                ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at);
+                ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + L);
+                ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 2 * L);
+                ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 3 * L);
+            }
+        }
+        ws.chunkStart = o0;
+    }
+
+    @Override
+    void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        float[] staged = ws.weights;
+        int row0 = Math.min(o, out - 1);
+        int w0 = (row0 - ws.chunkStart) * in;
+        int row1 = Math.min(o + 1, out - 1);
+        int w1 = (row1 - ws.chunkStart) * in;
         int x0 = r * in;
         int x1 = x0 + in;
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
-        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0;
-            for (int v = b * VECTORS_PER_BLOCK; v < (b + 1) * VECTORS_PER_BLOCK; v++) {
-                IntVector iv = IntVector.fromArray(I, q, w0 + v * L);
-                FloatVector q0 = lane0(iv), q1 = lane1(iv), q2 = lane2(iv), q3 = lane3(iv);
-                s0 = sum(q0, q1, q2, q3, xs, x0 + 4 * L * v, s0);
-                s1 = sum(q0, q1, q2, q3, xs, x1 + 4 * L * v, s1);
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
+            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += 4 * L) {
+                FloatVector q0 = FloatVector.fromArray(F, staged, w0 + k);
+                FloatVector q1 = FloatVector.fromArray(F, staged, w0 + k + L);
+                FloatVector q2 = FloatVector.fromArray(F, staged, w0 + k + 2 * L);
+                FloatVector q3 = FloatVector.fromArray(F, staged, w0 + k + 3 * L);
+                s00 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s00);
+                s00 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s00);
+                s00 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s00);
+                s00 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s00);
+                s01 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s01);
+                s01 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s01);
+                s01 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s01);
+                s01 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s01);
+                q0 = FloatVector.fromArray(F, staged, w1 + k);
+                q1 = FloatVector.fromArray(F, staged, w1 + k + L);
+                q2 = FloatVector.fromArray(F, staged, w1 + k + 2 * L);
+                q3 = FloatVector.fromArray(F, staged, w1 + k + 3 * L);
+                s10 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s10);
+                s10 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s10);
+                s10 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s10);
+                s10 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s10);
+                s11 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s11);
+                s11 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s11);
+                s11 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s11);
+                s11 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s11);
             }
-            FloatVector d = FloatVector.broadcast(F, Float16.toFloat(scale[row(o) * blocks + b]));
-            c00 = s0.fma(d, c00);
-            c01 = s1.fma(d, c01);
-            s0 = FloatVector.zero(F);
-            s1 = s0;
-            for (int v = b * VECTORS_PER_BLOCK; v < (b + 1) * VECTORS_PER_BLOCK; v++) {
-                IntVector iv = IntVector.fromArray(I, q, w1 + v * L);
-                FloatVector q0 = lane0(iv), q1 = lane1(iv), q2 = lane2(iv), q3 = lane3(iv);
-                s0 = sum(q0, q1, q2, q3, xs, x0 + 4 * L * v, s0);
-                s1 = sum(q0, q1, q2, q3, xs, x1 + 4 * L * v, s1);
-            }
-            d = FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 1) * blocks + b]));
-            c10 = s0.fma(d, c10);
-            c11 = s1.fma(d, c11);
-            s0 = FloatVector.zero(F);
-            s1 = s0;
-            for (int v = b * VECTORS_PER_BLOCK; v < (b + 1) * VECTORS_PER_BLOCK; v++) {
-                IntVector iv = IntVector.fromArray(I, q, w2 + v * L);
-                FloatVector q0 = lane0(iv), q1 = lane1(iv), q2 = lane2(iv), q3 = lane3(iv);
-                s0 = sum(q0, q1, q2, q3, xs, x0 + 4 * L * v, s0);
-                s1 = sum(q0, q1, q2, q3, xs, x1 + 4 * L * v, s1);
-            }
-            d = FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 2) * blocks + b]));
-            c20 = s0.fma(d, c20);
-            c21 = s1.fma(d, c21);
-            s0 = FloatVector.zero(F);
-            s1 = s0;
-            for (int v = b * VECTORS_PER_BLOCK; v < (b + 1) * VECTORS_PER_BLOCK; v++) {
-                IntVector iv = IntVector.fromArray(I, q, w3 + v * L);
-                FloatVector q0 = lane0(iv), q1 = lane1(iv), q2 = lane2(iv), q3 = lane3(iv);
-                s0 = sum(q0, q1, q2, q3, xs, x0 + 4 * L * v, s0);
-                s1 = sum(q0, q1, q2, q3, xs, x1 + 4 * L * v, s1);
-            }
-            d = FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 3) * blocks + b]));
-            c30 = s0.fma(d, c30);
-            c31 = s1.fma(d, c31);
+            FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
+            c00 = s00.fma(d, c00);
+            c01 = s01.fma(d, c01);
+            d = FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]);
+            c10 = s10.fma(d, c10);
+            c11 = s11.fma(d, c11);
         }
-        store(y, bias, r, o, sumLanes(c00));
-        store(y, bias, r + 1, o, sumLanes(c01));
-        store(y, bias, r, o + 1, sumLanes(c10));
-        store(y, bias, r + 1, o + 1, sumLanes(c11));
-        store(y, bias, r, o + 2, sumLanes(c20));
-        store(y, bias, r + 1, o + 2, sumLanes(c21));
-        store(y, bias, r, o + 3, sumLanes(c30));
-        store(y, bias, r + 1, o + 3, sumLanes(c31));
+        c00.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, sumLanes(ws.lanes, L));
+        c01.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o, sumLanes(ws.lanes, L));
+        c10.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, sumLanes(ws.lanes, L));
+        c11.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o + 1, sumLanes(ws.lanes, L));
     }
 
     @Override
-    void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y) {
-        int w0 = row(o) * rowInts;
-        int w1 = row(o + 1) * rowInts;
-        int w2 = row(o + 2) * rowInts;
-        int w3 = row(o + 3) * rowInts;
+    void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        int row0 = Math.min(o, out - 1);
+        int row1 = Math.min(o + 1, out - 1);
+        int row2 = Math.min(o + 2, out - 1);
+        int row3 = Math.min(o + 3, out - 1);
         int x0 = r * in;
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        for (int b = 0; b < blocks; b++) {
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            for (int v = b * VECTORS_PER_BLOCK; v < (b + 1) * VECTORS_PER_BLOCK; v++) {
-                int xv = x0 + 4 * L * v;
-                s0 = sum(IntVector.fromArray(I, q, w0 + v * L), xs, xv, s0);
-                s1 = sum(IntVector.fromArray(I, q, w1 + v * L), xs, xv, s1);
-                s2 = sum(IntVector.fromArray(I, q, w2 + v * L), xs, xv, s2);
-                s3 = sum(IntVector.fromArray(I, q, w3 + v * L), xs, xv, s3);
+        FloatVector s0 = c0, s1 = c0, s2 = c0, s3 = c0;
+        for (int k = 0; k < in; k += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
+            FloatVector a1 = FloatVector.fromArray(F, xs, x0 + k + L);
+            FloatVector a2 = FloatVector.fromArray(F, xs, x0 + k + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, xs, x0 + k + 3 * L);
+            IntVector pairs = IntVector.fromArray(I, q, row0 * rowInts + (k >> 2));
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s0);
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s0);
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s0);
+            s0 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s0);
+            pairs = IntVector.fromArray(I, q, row1 * rowInts + (k >> 2));
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s1);
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s1);
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s1);
+            s1 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s1);
+            pairs = IntVector.fromArray(I, q, row2 * rowInts + (k >> 2));
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s2);
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s2);
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s2);
+            s2 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s2);
+            pairs = IntVector.fromArray(I, q, row3 * rowInts + (k >> 2));
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s3);
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s3);
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s3);
+            s3 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s3);
+            if (((k + 4 * L) & (BLOCK - 1)) == 0) { // the block's last vector
+                int b = k / BLOCK;
+                c0 = s0.fma(FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]), c0);
+                c1 = s1.fma(FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]), c1);
+                c2 = s2.fma(FloatVector.broadcast(F, HALF[scale[row2 * blocks + b] & 0xFFFF]), c2);
+                c3 = s3.fma(FloatVector.broadcast(F, HALF[scale[row3 * blocks + b] & 0xFFFF]), c3);
+                s0 = FloatVector.zero(F);
+                s1 = FloatVector.zero(F);
+                s2 = FloatVector.zero(F);
+                s3 = FloatVector.zero(F);
             }
-            c0 = s0.fma(FloatVector.broadcast(F, Float16.toFloat(scale[row(o) * blocks + b])), c0);
-            c1 = s1.fma(FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 1) * blocks + b])), c1);
-            c2 = s2.fma(FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 2) * blocks + b])), c2);
-            c3 = s3.fma(FloatVector.broadcast(F, Float16.toFloat(scale[row(o + 3) * blocks + b])), c3);
         }
-        store(y, bias, r, o, sumLanes(c0));
-        store(y, bias, r, o + 1, sumLanes(c1));
-        store(y, bias, r, o + 2, sumLanes(c2));
-        store(y, bias, r, o + 3, sumLanes(c3));
-    }
-
-    /** s + the products of one int vector's 4 L weights with their activations at xs[x, x + 4 L). */
-    private static FloatVector sum(IntVector iv, float[] xs, int x, FloatVector s) {
-        return sum(lane0(iv), lane1(iv), lane2(iv), lane3(iv), xs, x, s);
-    }
-
-    /** s + q0 * x[lane 0] + q1 * x[lane 1] + q2 * x[lane 2] + q3 * x[lane 3], fused, in that order. */
-    private static FloatVector sum(FloatVector q0, FloatVector q1, FloatVector q2, FloatVector q3, float[] xs, int x,
-                                   FloatVector s) {
-        s = q0.fma(FloatVector.fromArray(F, xs, x), s);
-        s = q1.fma(FloatVector.fromArray(F, xs, x + L), s);
-        s = q2.fma(FloatVector.fromArray(F, xs, x + 2 * L), s);
-        return q3.fma(FloatVector.fromArray(F, xs, x + 3 * L), s);
-    }
-
-    private static FloatVector lane0(IntVector v) {
-        return v.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0).reinterpretAsFloats();
-    }
-
-    private static FloatVector lane1(IntVector v) {
-        return v.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0).reinterpretAsFloats();
-    }
-
-    private static FloatVector lane2(IntVector v) {
-        return v.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0).reinterpretAsFloats();
-    }
-
-    private static FloatVector lane3(IntVector v) {
-        return v.lanewise(ASHR, 24).convert(I2F, 0).reinterpretAsFloats();
+        c0.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, sumLanes(ws.lanes, L));
+        c1.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, sumLanes(ws.lanes, L));
+        c2.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 2, sumLanes(ws.lanes, L));
+        c3.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 3, sumLanes(ws.lanes, L));
     }
 }

@@ -1,9 +1,6 @@
 package com.scratchgpt.model.kernel;
 
 import java.nio.FloatBuffer;
-
-import jdk.incubator.vector.FloatVector;
-
 /**
  * What the three formats share: the order in which a product walks the weights, the threads, the
  * activations' scratch memory and the output. Each format supplies its register tiles.
@@ -11,18 +8,18 @@ import jdk.incubator.vector.FloatVector;
  * <p>The walk, as ggml's {@code mul_mat} and llamafile's tinyBLAS do it: the weight rows are cut into
  * chunks of {@link #CHUNK_OUT} that the threads take one at a time ({@link KernelPool}); a thread streams
  * its chunk from memory once and, while those rows sit in cache, passes every activation row over them,
- * {@link #TILE_OUT} weight rows by a few activation rows per register tile. There is no
+ * a few weight rows by a few activation rows per register tile. There is no
  * packing copy. A tile at the matrix's last rows repeats the last weight row rather than having its own
  * code, and a tile's last activation rows run as one-row tiles: an element is computed the same way in
  * every tile shape, which is what makes the results independent of the row count.
  */
 abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, BF16Matrix, Q8_0Matrix {
 
-    /** Weight rows per register tile. */
-    static final int TILE_OUT = 4;
-
     /** Weight rows a thread takes at a time: GPT-2's 768-row matrices make 48 chunks for 2 threads. */
     static final int CHUNK_OUT = 16;
+
+    /** Lanes of the widest float vector there is (512 bits): room for any accumulator's lanes. */
+    static final int MAX_LANES = 16;
 
     /**
      * Converted activation rows one pass over a chunk covers, in bytes: they stay in the core's L2 cache
@@ -34,17 +31,25 @@ abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, 
 
     final int out;
     final int in;
+    private final int tileOut;
     private final int tileRows;
+    private final int rowTileOut;
     private final int activationBlock;
 
-    /** A matrix (out, in) whose full register tiles cover {@code tileRows} activation rows. */
-    StreamedMatrix(int out, int in, int tileRows) {
+    /**
+     * A matrix (out, in) whose register tiles cover {@code tileOut} weight rows by {@code tileRows}
+     * activation rows, and whose one-row tiles {@code rowTileOut} weight rows (both divisors of
+     * {@link #CHUNK_OUT}).
+     */
+    StreamedMatrix(int out, int in, int tileOut, int tileRows, int rowTileOut) {
         if (out <= 0 || in <= 0) {
             throw new IllegalArgumentException("a weight matrix needs positive sizes, got (" + out + ", " + in + ")");
         }
         this.out = out;
         this.in = in;
+        this.tileOut = tileOut;
         this.tileRows = tileRows;
+        this.rowTileOut = rowTileOut;
         this.activationBlock = Math.max(tileRows, ACTIVATION_BLOCK_BYTES / (in * Float.BYTES) / tileRows * tileRows);
     }
 
@@ -82,15 +87,19 @@ abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, 
         pool.run((out + CHUNK_OUT - 1) / CHUNK_OUT, chunk -> {
             int o0 = chunk * CHUNK_OUT;
             int o1 = Math.min(out, o0 + CHUNK_OUT);
+            Workspace own = WORKSPACE.get();
+            stage(o0, o1, rows, own);
             for (int r0 = 0; r0 < rows; r0 += activationBlock) {
                 int r1 = Math.min(rows, r0 + activationBlock);
-                for (int o = o0; o < o1; o += TILE_OUT) {
-                    int r = r0;
-                    for (; r + tileRows <= r1; r += tileRows) {
-                        tile(xs, o, r, bias, y);
+                int full = r0 + (r1 - r0) / tileRows * tileRows;
+                for (int o = o0; o < o1; o += tileOut) {
+                    for (int r = r0; r < full; r += tileRows) {
+                        tile(xs, o, r, bias, y, own);
                     }
-                    for (; r < r1; r++) {
-                        tile1(xs, o, r, bias, y);
+                }
+                for (int r = full; r < r1; r++) {
+                    for (int o = o0; o < o1; o += rowTileOut) {
+                        tile1(xs, o, r, bias, y, own);
                     }
                 }
             }
@@ -103,16 +112,26 @@ abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, 
      */
     abstract float[] dotLayout(float[] x, int rows, Workspace ws);
 
-    /** y for weight rows o..o+TILE_OUT-1 and activation rows r..r+tileRows-1. */
-    abstract void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y);
-
-    /** y for weight rows o..o+TILE_OUT-1 and activation row r, each element computed as {@link #tile} does. */
-    abstract void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y);
-
-    /** The weight row a tile reads for row o: past the matrix's end, the last row again (its result is dropped). */
-    final int row(int o) {
-        return Math.min(o, out - 1);
+    /**
+     * Before a thread's tiles over weight rows o0..o1-1 for {@code rows} activation rows: a format may copy
+     * them where its tiles read them faster ({@code ws.weights}, {@code ws.chunkStart}). Nothing by default.
+     */
+    void stage(int o0, int o1, int rows, Workspace ws) {
     }
+
+    /**
+     * y for weight rows o..o+tileOut-1 and activation rows r..r+tileRows-1; {@code ws} is the calling
+     * thread's: {@code ws.lanes} takes an accumulator's lanes ({@link #sumLanes}).
+     *
+     * <p>Tiles are written out in full, with no helper method taking or returning a vector: Java 17's C2
+     * stops inlining ordinary methods into a method past 18,000 IR nodes (NodeCountInliningCutoff, not
+     * settable in product JVMs), which a tile's forced-inline Vector API calls reach quickly; a vector
+     * crossing a call that was not inlined is then allocated on the heap, and the tile runs 4-7x slower.
+     */
+    abstract void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws);
+
+    /** y for weight rows o..o+rowTileOut-1 and activation row r, each element computed as {@link #tile} does. */
+    abstract void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws);
 
     /** Writes y[r, o] = dot + bias[o], for rows that exist. */
     final void store(FloatBuffer y, FloatBuffer bias, int r, int o, float dot) {
@@ -122,13 +141,14 @@ abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, 
     }
 
     /**
-     * The sum of a vector's lanes, lane 0 first. {@code reduceLanes(ADD)} is not used because its order is
-     * unspecified for floats and may differ between the JIT's code and the interpreter's.
+     * The sum of an accumulator's first n lanes, stored in {@code lanes}, lane 0 first. Not
+     * {@code reduceLanes(ADD)}: its order is unspecified for floats and may differ between the JIT's code
+     * and the interpreter's.
      */
-    static float sumLanes(FloatVector v) {
-        float s = v.lane(0);
-        for (int i = 1; i < v.length(); i++) {
-            s += v.lane(i);
+    static float sumLanes(float[] lanes, int n) {
+        float s = lanes[0];
+        for (int i = 1; i < n; i++) {
+            s += lanes[i];
         }
         return s;
     }
@@ -138,9 +158,16 @@ abstract sealed class StreamedMatrix implements WeightMatrix permits F32Matrix, 
                 + KernelPool.shared().threads() + " threads";
     }
 
-    /** Per-thread scratch memory for a product's activations, grown as needed and reused. */
+    /**
+     * Per-thread scratch memory, grown as needed and reused: the caller's activations ({@code raw},
+     * {@code dot}, read by every thread of the product), and each thread's own accumulator lanes and
+     * staged weights.
+     */
     static final class Workspace {
 
+        final float[] lanes = new float[MAX_LANES];
+        float[] weights = new float[0];
+        int chunkStart;
         private float[] raw = new float[0];
         private float[] dot = new float[0];
 
