@@ -17,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.scratchgpt.model.kernel.Float16;
+
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -238,7 +240,7 @@ public final class SafetensorsFile implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 float v = switch (e.dtype()) {
                     case F32 -> data.getFloat(i * 4);
-                    case F16 -> halfToFloat(data.getShort(i * 2));
+                    case F16 -> Float16.toFloat(data.getShort(i * 2));
                     case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xFFFF) << 16);
                 };
                 int to = transpose ? (i % cols) * rows + i / cols : i;
@@ -247,22 +249,6 @@ public final class SafetensorsFile implements AutoCloseable {
         } finally {
             unmap(mapped);
         }
-    }
-
-    /** IEEE 754 binary16 to float32, exactly (subnormals, infinities and NaN included). */
-    static float halfToFloat(short half) {
-        int h = half & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exponent = (h >>> 10) & 0x1F;
-        int mantissa = h & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float magnitude = mantissa * 0x1.0p-24f; // subnormal (or zero): mantissa * 2^-24, exact
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
     @Override
