@@ -11,6 +11,11 @@
 #                                          the ND4J arrays (weights, KV caches, activations)
 # Past these JavaCPP runs a GC and then throws OutOfMemoryError, instead of the kernel OOM-killing the
 # container. Anything in JAVA_OPTS comes last and wins; arguments go to Spring Boot (--server.port=...).
+#
+# The weight kernels need the JDK's Vector API (--add-modules jdk.incubator.vector), an incubator module
+# that trimmed Java runtimes may leave out: it is added when this runtime has it; without it the service
+# still starts, products run on OpenBLAS only and the log says so. With it, the JVM prints one
+# "WARNING: Using incubator modules" line on stderr at start, which Java 17 has no option to silence.
 set -eu
 
 MiB=1048576
@@ -41,8 +46,16 @@ if [ ! -w "$cache" ]; then
     "mount a writable volume (emptyDir) there" >&2
 fi
 
-# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+vector=
+if java --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector@'; then
+  vector="--add-modules jdk.incubator.vector"
+else
+  echo "scratchgpt: this Java runtime has no jdk.incubator.vector module: weight kernels off" >&2
+fi
+
+# shellcheck disable=SC2086 # JAVA_OPTS and vector are lists of options
 exec java \
+  $vector \
   -Xmx$((heap / MiB))m \
   -XX:+ExitOnOutOfMemoryError \
   -Dorg.bytedeco.javacpp.maxbytes="$maxbytes" \

@@ -16,6 +16,7 @@ import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.model.kernel.WeightMatrix;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import com.scratchgpt.weights.CheckpointLoader;
 
@@ -35,6 +36,12 @@ class ModelConfiguration {
         int cores = Runtime.getRuntime().availableProcessors();
         Nd4j.factory().blas().setMaxThreads(cores);
         log.info("OpenBLAS ({}) on {} threads", Nd4j.factory().blas().getBlasVendor(), cores);
+        if (WeightMatrix.kernelsAvailable()) {
+            log.info("Weight kernels: {}", WeightMatrix.kernelDescription());
+        } else {
+            log.warn("Weight kernels off: this JVM was started without the JDK's Vector API"
+                    + " (java --add-modules jdk.incubator.vector); products run on OpenBLAS only");
+        }
         GptProperties.Model p = properties.model();
         if (p.path() != null && !p.path().isBlank()) {
             CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()));

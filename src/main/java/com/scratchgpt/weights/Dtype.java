@@ -3,6 +3,8 @@ package com.scratchgpt.weights;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
+import com.scratchgpt.model.kernel.Float16;
+
 /**
  * The stored element types that load, each widened to float32 on reading: the three weight types, and
  * BOOL, which only the seeds' attention-mask buffers use (in .pth files).
@@ -20,7 +22,7 @@ public enum Dtype {
     float get(ByteBuffer data, int i) {
         return switch (this) {
             case F32 -> data.getFloat(i * 4);
-            case F16 -> halfToFloat(data.getShort(i * 2));
+            case F16 -> Float16.toFloat(data.getShort(i * 2));
             case BF16 -> Float.intBitsToFloat((data.getShort(i * 2) & 0xFFFF) << 16);
             case BOOL -> data.get(i) == 0 ? 0f : 1f;
         };
@@ -42,21 +44,5 @@ public enum Dtype {
             int to = transpose ? (i % cols) * rows + i / cols : i;
             dst.put(dstOffset + to, get(data, i));
         }
-    }
-
-    /** IEEE 754 binary16 to float32, exactly (subnormals, infinities and NaN included). */
-    static float halfToFloat(short half) {
-        int h = half & 0xFFFF;
-        int sign = (h & 0x8000) << 16;
-        int exponent = (h >>> 10) & 0x1F;
-        int mantissa = h & 0x3FF;
-        if (exponent == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mantissa << 13));
-        }
-        if (exponent == 0) {
-            float magnitude = mantissa * 0x1.0p-24f; // subnormal (or zero): mantissa * 2^-24, exact
-            return sign == 0 ? magnitude : -magnitude;
-        }
-        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 }

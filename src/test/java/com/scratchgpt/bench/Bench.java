@@ -52,19 +52,29 @@ public final class Bench {
     static final StringBuilder REPORT = new StringBuilder();
 
     public static void main(String[] args) throws Exception {
-        boolean quick = Arrays.asList(args).contains("--quick");
+        // the exec plugin passes -Dbench.args as one argument
+        List<String> options = Arrays.stream(args).flatMap(a -> Arrays.stream(a.trim().split("\\s+"))).toList();
+        boolean quick = options.contains("--quick");
         int reps = quick ? 2 : 5;
         line("# ScratchGPT benchmark, %s", LocalDateTime.now().withNano(0));
         line("");
         GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
-        GPTModel model = TorchInitializer.initialize(cfg, 123);
-        line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d", Runtime.getRuntime().availableProcessors(),
-                cpuModel(), memTotal(), System.getProperty("java.version"),
-                org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads());
+        line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d, load average %s",
+                Runtime.getRuntime().availableProcessors(), cpuModel(), memTotal(), System.getProperty("java.version"),
+                org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads(), loadAverage());
         double bandwidth = readBandwidth(reps);
         double gemmPeak = gemmPeak(reps);
         line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
         line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
+        if (options.contains("--kernels")) {
+            // only the weight kernels' table: ./mvnw -Pbench verify -Dbench.args=--kernels
+            KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
+            line("");
+            line("Load average after: %s", loadAverage());
+            write();
+            return;
+        }
+        GPTModel model = TorchInitializer.initialize(cfg, 123);
 
         long weightBytes = weightBytesReadPerToken(model);
         double decodeCeiling = bandwidth / weightBytes;
@@ -130,6 +140,7 @@ public final class Bench {
             }
         }
         productsByRowCount(model, reps);
+        KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
 
         int seedsTokens = quick ? 8 : 32;
         long start = System.nanoTime();
@@ -144,11 +155,20 @@ public final class Bench {
                 model.parameterBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
 
         pytorchSideBySide(ours, quick);
+        write();
+    }
 
+    static void write() throws IOException {
         Path out = Path.of("target", "bench", "results.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, REPORT.toString());
         System.out.println("\nwrote " + out);
+    }
+
+    /** The 1, 5 and 15 minute load averages: the machine is shared, and its neighbours show here. */
+    static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+        return f[0] + " " + f[1] + " " + f[2];
     }
 
     /** Per decoded token every block weight and the output head are read once; embeddings only one row each. */

@@ -1,0 +1,303 @@
+package com.scratchgpt.model.kernel;
+
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+
+import java.nio.FloatBuffer;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GGML's Q8_0: each row cut into blocks of 32 weights, a block held as 32 int8 levels q and one binary16
+ * scale d, weight = q * d (34 bytes per 32 weights, 1.0625 a weight). Built from float32 by choosing d so
+ * that the largest |weight| of the block maps into -127..127 and rounding each weight to its nearest
+ * level: every weight comes back within d / 2. Rows must be a multiple of 32 weights long.
+ *
+ * <p>Why binary16 scales, as GGML: 5.6 % fewer bytes to stream than float32 scales (1.0625 against 1.125 a
+ * weight), GGUF's Q8_0 blocks are this layout, and a scale is read once per 32 weights and converted
+ * through a 64 K table ({@link Float16}).
+ *
+ * <p>The product keeps the activations in float32 and converts the weights: int8 lanes come out of int
+ * vectors by shifts and {@code I2F} ({@code convertShape} from bytes is far slower on Java 17), the
+ * activations are regrouped once per product to match, and each element sums, per block, the block's
+ * products lane by lane (byte lane 0 to 3 of each int lane) and adds d times that sum. Single rows
+ * convert the weights in the tile; full tiles read the levels a thread converted once for its chunk
+ * ({@link #stage}): the same values, the same order, the same bits. Quantising the activations to int8
+ * too, as ggml's {@code vec_dot_q8_0_q8_0}, pays off with int8 dot-product instructions, which Java 17's
+ * Vector API cannot emit; with int multiplies it was no faster here and adds the activations' rounding
+ * error (the benchmark prints both).
+ *
+ * <p>Vector shape: the preferred one, at most 256 bits, the size of a block, so that a block sum never
+ * spans two scales. Register tiles: 2 weight rows x 2 activation rows (4 accumulators, 4 block sums, the
+ * 4 level vectors of a weight row), and for single rows 4 weight rows x 1.
+ */
+final class Q8_0Matrix extends StreamedMatrix {
+
+    /** Weights per block. */
+    static final int BLOCK = 32;
+
+    private static final VectorShape SHAPE = VectorShape.forBitSize(
+            Math.min(FloatVector.SPECIES_PREFERRED.vectorBitSize(), BLOCK * Byte.SIZE));
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED.withShape(SHAPE);
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int L = F.length();
+    private static final int TILE_OUT = 2;
+    private static final int ROW_TILE_OUT = 4;
+    private static final int TILE_ROWS = 2;
+    /** binary16 to float32, by bits: a scale per block and weight row, read in the products' inner loop. */
+    private static final float[] HALF = Float16.TO_FLOAT;
+
+    final int[] q;                  // (out, in / 4): four int8 to an int, weight 4j + b in byte b of int j
+    final short[] scale;            // (out, in / 32): binary16 d of each block
+    private final int rowInts;
+    private final int blocks;
+
+    private Q8_0Matrix(int[] q, short[] scale, int out, int in) {
+        super(out, in, TILE_OUT, TILE_ROWS, ROW_TILE_OUT);
+        this.q = q;
+        this.scale = scale;
+        this.rowInts = in / 4;
+        this.blocks = in / BLOCK;
+    }
+
+    /** Quantises (out, in) float32 values, in a multiple of 32; every value must be finite. */
+    static Q8_0Matrix quantize(FloatBuffer values, int out, int in) {
+        if (in % BLOCK != 0) {
+            throw new IllegalArgumentException("q8_0 needs rows of a multiple of " + BLOCK + " weights, got " + in);
+        }
+        int blocks = in / BLOCK;
+        int[] q = new int[Math.multiplyExact(out, in / 4)];
+        short[] scale = new short[Math.multiplyExact(out, blocks)];
+        for (int b = 0; b < out * blocks; b++) {
+            int start = b * BLOCK;
+            float max = 0;
+            for (int i = 0; i < BLOCK; i++) {
+                float v = values.get(start + i);
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("q8_0 cannot hold " + v + " (row " + start / in + ", column "
+                            + (start % in + i) + ")");
+                }
+                max = Math.max(max, Math.abs(v));
+            }
+            short d = scaleFor(max);
+            scale[b] = d;
+            double dq = Float16.toFloat(d);
+            for (int i = 0; i < BLOCK; i++) {
+                int level = dq == 0 ? 0 : nearestLevel(values.get(start + i), dq);
+                q[(start + i) / 4] |= (level & 0xFF) << (8 * (i % 4));
+            }
+        }
+        return new Q8_0Matrix(q, scale, out, in);
+    }
+
+    /**
+     * The binary16 scale for a block whose largest |weight| is {@code max}: max / 127 rounded to binary16,
+     * one step up where rounding went below (so that no weight needs a level past 127), at least the
+     * smallest binary16 above zero unless the block is all zeros.
+     */
+    static short scaleFor(float max) {
+        if (max == 0) {
+            return 0;
+        }
+        short d = (short) Math.max(Float16.fromFloat(max / 127), 1);
+        while (127 * (double) Float16.toFloat(d) < max) {
+            d++; // bit patterns of positive binary16 values grow with the values
+        }
+        if (Float.isInfinite(Float16.toFloat(d))) {
+            throw new IllegalArgumentException("q8_0 cannot hold weights of magnitude " + max
+                    + ": the scale overflows binary16");
+        }
+        return d;
+    }
+
+    /** The level in -127..127 whose multiple of d is nearest to v, ties to even; exact in double. */
+    private static int nearestLevel(float v, double d) {
+        int level = (int) Math.rint(v / d);
+        // v / d was rounded once; the exact distances settle a quotient that fell on the wrong side of .5
+        double error = Math.abs(v - level * d);
+        int other = level + (v > level * d ? 1 : -1);
+        double otherError = Math.abs(v - other * d);
+        if (otherError < error || otherError == error && (other & 1) == 0) {
+            level = other;
+        }
+        return level;
+    }
+
+    static String species() {
+        return F.toString();
+    }
+
+    @Override
+    public WeightFormat format() {
+        return WeightFormat.Q8_0;
+    }
+
+    @Override
+    public long residentBytes() {
+        return (long) q.length * Integer.BYTES + (long) scale.length * Short.BYTES;
+    }
+
+    @Override
+    public void dequantizeRow(int o, float[] dst, int offset) {
+        for (int k = 0; k < in; k++) {
+            int level = (byte) (q[o * rowInts + k / 4] >> (8 * (k % 4)));
+            dst[offset + k] = level * Float16.toFloat(scale[o * blocks + k / BLOCK]);
+        }
+    }
+
+    /** Per row: for each 4 L weights (one int vector), byte lane 0 of every int lane, then lane 1, 2, 3. */
+    @Override
+    float[] dotLayout(float[] x, int rows, Workspace ws) {
+        float[] xs = ws.dot(rows * in);
+        for (int base = 0; base < rows * in; base += 4 * L) {
+            for (int l = 0; l < L; l++) {
+                for (int b = 0; b < 4; b++) {
+                    xs[base + b * L + l] = x[base + 4 * l + b];
+                }
+            }
+        }
+        return xs;
+    }
+
+    /**
+     * For full tiles: the levels q of weight rows o0..o1-1 as floats, in the order the tiles read them, in
+     * the thread's scratch: converted once per product instead of once per activation row. The one-row
+     * tiles convert the same values on the fly, so both give the same bits.
+     */
+    @Override
+    void stage(int o0, int o1, int rows, Workspace ws) {
+        if (rows < TILE_ROWS) {
+            return;
+        }
+        if (ws.weights.length < (o1 - o0) * in) {
+            ws.weights = new float[CHUNK_OUT * in];
+        }
+        float[] staged = ws.weights;
+        for (int row = o0; row < o1; row++) {
+            for (int k = 0; k < in; k += 4 * L) {
+                IntVector pairs = IntVector.fromArray(I, q, row * rowInts + k / 4);
+                int at = (row - o0) * in + k;
+                ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at);
+                ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + L);
+                ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 2 * L);
+                ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 3 * L);
+            }
+        }
+        ws.chunkStart = o0;
+    }
+
+    @Override
+    void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        float[] staged = ws.weights;
+        int row0 = Math.min(o, out - 1);
+        int w0 = (row0 - ws.chunkStart) * in;
+        int row1 = Math.min(o + 1, out - 1);
+        int w1 = (row1 - ws.chunkStart) * in;
+        int x0 = r * in;
+        int x1 = x0 + in;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+        for (int b = 0; b < blocks; b++) {
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
+            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += 4 * L) {
+                FloatVector q0 = FloatVector.fromArray(F, staged, w0 + k);
+                FloatVector q1 = FloatVector.fromArray(F, staged, w0 + k + L);
+                FloatVector q2 = FloatVector.fromArray(F, staged, w0 + k + 2 * L);
+                FloatVector q3 = FloatVector.fromArray(F, staged, w0 + k + 3 * L);
+                s00 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s00);
+                s00 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s00);
+                s00 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s00);
+                s00 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s00);
+                s01 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s01);
+                s01 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s01);
+                s01 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s01);
+                s01 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s01);
+                q0 = FloatVector.fromArray(F, staged, w1 + k);
+                q1 = FloatVector.fromArray(F, staged, w1 + k + L);
+                q2 = FloatVector.fromArray(F, staged, w1 + k + 2 * L);
+                q3 = FloatVector.fromArray(F, staged, w1 + k + 3 * L);
+                s10 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s10);
+                s10 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s10);
+                s10 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s10);
+                s10 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s10);
+                s11 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s11);
+                s11 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s11);
+                s11 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s11);
+                s11 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s11);
+            }
+            FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
+            c00 = s00.fma(d, c00);
+            c01 = s01.fma(d, c01);
+            d = FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]);
+            c10 = s10.fma(d, c10);
+            c11 = s11.fma(d, c11);
+        }
+        c00.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, sumLanes(ws.lanes, L));
+        c01.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o, sumLanes(ws.lanes, L));
+        c10.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, sumLanes(ws.lanes, L));
+        c11.intoArray(ws.lanes, 0);
+        store(y, bias, r + 1, o + 1, sumLanes(ws.lanes, L));
+    }
+
+    @Override
+    void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
+        int row0 = Math.min(o, out - 1);
+        int row1 = Math.min(o + 1, out - 1);
+        int row2 = Math.min(o + 2, out - 1);
+        int row3 = Math.min(o + 3, out - 1);
+        int x0 = r * in;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        FloatVector s0 = c0, s1 = c0, s2 = c0, s3 = c0;
+        for (int k = 0; k < in; k += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
+            FloatVector a1 = FloatVector.fromArray(F, xs, x0 + k + L);
+            FloatVector a2 = FloatVector.fromArray(F, xs, x0 + k + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(F, xs, x0 + k + 3 * L);
+            IntVector pairs = IntVector.fromArray(I, q, row0 * rowInts + (k >> 2));
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s0);
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s0);
+            s0 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s0);
+            s0 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s0);
+            pairs = IntVector.fromArray(I, q, row1 * rowInts + (k >> 2));
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s1);
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s1);
+            s1 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s1);
+            s1 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s1);
+            pairs = IntVector.fromArray(I, q, row2 * rowInts + (k >> 2));
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s2);
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s2);
+            s2 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s2);
+            s2 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s2);
+            pairs = IntVector.fromArray(I, q, row3 * rowInts + (k >> 2));
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s3);
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s3);
+            s3 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s3);
+            s3 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s3);
+            if (((k + 4 * L) & (BLOCK - 1)) == 0) { // the block's last vector
+                int b = k / BLOCK;
+                c0 = s0.fma(FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]), c0);
+                c1 = s1.fma(FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]), c1);
+                c2 = s2.fma(FloatVector.broadcast(F, HALF[scale[row2 * blocks + b] & 0xFFFF]), c2);
+                c3 = s3.fma(FloatVector.broadcast(F, HALF[scale[row3 * blocks + b] & 0xFFFF]), c3);
+                s0 = FloatVector.zero(F);
+                s1 = FloatVector.zero(F);
+                s2 = FloatVector.zero(F);
+                s3 = FloatVector.zero(F);
+            }
+        }
+        c0.intoArray(ws.lanes, 0);
+        store(y, bias, r, o, sumLanes(ws.lanes, L));
+        c1.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 1, sumLanes(ws.lanes, L));
+        c2.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 2, sumLanes(ws.lanes, L));
+        c3.intoArray(ws.lanes, 0);
+        store(y, bias, r, o + 3, sumLanes(ws.lanes, L));
+    }
+}
