@@ -78,11 +78,13 @@ class ModelConfiguration {
             throw new InvalidConfigurationPropertyValueException("gpt.generation.max-batch-tokens", kvTokens,
                     "must be at least the model's context length, " + model.config().contextLength());
         }
-        BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
-                observer);
-        log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB)",
-                g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20);
+        BatchScheduler.Limits limits = new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens,
+                g.prefillChunk()).withRequestShare(g.maxRequestShare(), model.config().contextLength());
+        BatchScheduler scheduler = new BatchScheduler(model, tokenizer, limits, observer);
+        log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB);"
+                        + " one request holds at most {} slots and {} positions",
+                g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20,
+                limits.maxRequestSlots(), limits.maxRequestKvTokens());
         return scheduler;
     }
 

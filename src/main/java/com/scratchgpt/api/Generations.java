@@ -1,6 +1,5 @@
 package com.scratchgpt.api;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -35,21 +34,12 @@ final class Generations {
     }
 
     /**
-     * Queues one generation per request, the listener of generation {@code i} from {@code listeners}; if the
-     * scheduler refuses one (429), those already queued are cancelled and the refusal is thrown.
+     * Queues one generation per request, the listener of generation {@code i} from {@code listeners}: all of
+     * them, or none when the scheduler refuses them (429, thrown).
      */
     static Generations submit(GenerationService service, List<GenerationRequest> requests,
                               IntFunction<TokenListener> listeners) {
-        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-        try {
-            for (int i = 0; i < requests.size(); i++) {
-                futures.add(service.submit(requests.get(i), listeners.apply(i)));
-            }
-        } catch (RuntimeException e) {
-            cancel(futures, "another generation of the same request was refused");
-            throw e;
-        }
-        return new Generations(futures);
+        return new Generations(service.submit(requests, listeners));
     }
 
     /**

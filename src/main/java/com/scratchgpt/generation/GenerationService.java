@@ -1,13 +1,15 @@
 package com.scratchgpt.generation;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.IntFunction;
 
 import com.scratchgpt.generation.GenerationObserver.Failure;
 
-/** Hands requests to the scheduler with their deadline, and reports each one to the observer. */
+/** Hands requests to the scheduler with their deadline, and reports each sequence to the observer. */
 public class GenerationService {
 
     private final BatchScheduler scheduler;
@@ -23,7 +25,7 @@ public class GenerationService {
 
     /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
     public GenerationResult generate(GenerationRequest request) {
-        CompletableFuture<GenerationResult> future = submit(request, TokenListener.NONE);
+        CompletableFuture<GenerationResult> future = submit(List.of(request), i -> TokenListener.NONE).get(0);
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -31,15 +33,45 @@ public class GenerationService {
             Thread.currentThread().interrupt();
             throw new CancellationException("interrupted");
         } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
     }
 
-    /** Queues the request; the listener hears each token on the scheduler's thread and must not block. */
-    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
+    /**
+     * Queues the sequences of one request (at most {@link BatchScheduler#maxSequencesPerRequest}), all or none: throws
+     * OverloadedException when they would not all find a place. Listener {@code i} hears sequence {@code i}'s
+     * tokens on the scheduler's thread and must not block.
+     */
+    public List<CompletableFuture<GenerationResult>> submit(List<GenerationRequest> requests,
+                                                            IntFunction<TokenListener> listeners) {
         long start = System.nanoTime();
+        List<CompletableFuture<GenerationResult>> futures;
+        try {
+            futures = scheduler.submit(requests, i -> measured(start, listeners.apply(i)), timeout.toNanos());
+        } catch (OverloadedException e) {
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            requests.forEach(r -> observer.requestFailed(elapsed, Failure.OVERLOADED));
+            throw e;
+        }
+        for (int i = 0; i < futures.size(); i++) {
+            GenerationRequest request = requests.get(i);
+            futures.get(i).whenComplete((result, error) -> {
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+                if (result != null) {
+                    observer.requestFinished(elapsed, request.promptTokens().length, result.generatedTokens().length,
+                            result.finishReason());
+                } else {
+                    observer.requestFailed(elapsed, Failure.of(error));
+                }
+            });
+        }
+        return futures;
+    }
+
+    /** The listener, timing the first token and the gaps between tokens for the observer. */
+    private TokenListener measured(long start, TokenListener listener) {
         long[] previous = {0};
-        TokenListener measured = (index, token, text) -> {
+        return (index, token, text) -> {
             long now = System.nanoTime();
             if (index == 0) {
                 observer.firstToken(Duration.ofNanos(now - start));
@@ -49,29 +81,5 @@ public class GenerationService {
             previous[0] = now;
             listener.onToken(index, token, text);
         };
-        CompletableFuture<GenerationResult> future;
-        try {
-            future = scheduler.submit(request, measured, timeout.toNanos());
-        } catch (OverloadedException e) {
-            observer.requestFailed(Duration.ofNanos(System.nanoTime() - start), Failure.OVERLOADED);
-            throw e;
-        }
-        future.whenComplete((result, error) -> {
-            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-            if (result != null) {
-                observer.requestFinished(elapsed, request.promptTokens().length, result.generatedTokens().length,
-                        result.finishReason());
-            } else {
-                observer.requestFailed(elapsed, Failure.of(error));
-            }
-        });
-        return future;
-    }
-
-    private static RuntimeException unwrap(Throwable cause) {
-        if (cause instanceof RuntimeException r) {
-            return r;
-        }
-        return new IllegalStateException(cause);
     }
 }

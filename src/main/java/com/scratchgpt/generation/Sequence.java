@@ -18,6 +18,7 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 final class Sequence {
 
     final GenerationRequest request;
+    final SequenceGroup group;
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final long submittedNanos = System.nanoTime();
     final long deadlineNanos;
@@ -37,9 +38,10 @@ final class Sequence {
     private int textBytes;
     private FinishReason finish;
 
-    Sequence(GenerationRequest request, int contextLength, GPT2Tokenizer tokenizer, TokenListener listener,
-             long deadlineNanos) {
+    Sequence(GenerationRequest request, SequenceGroup group, int contextLength, GPT2Tokenizer tokenizer,
+             TokenListener listener, long deadlineNanos) {
         this.request = request;
+        this.group = group;
         this.tokenizer = tokenizer;
         this.listener = listener;
         this.contextLength = contextLength;
