@@ -101,6 +101,14 @@ final class Sequence {
         return start != windowStart ? length - start : length - windowStart - cache.length();
     }
 
+    /**
+     * True while the model re-reads a window it has run before: past the context, after each new token the
+     * window slid and every position changed. Its rows cost as much as a prompt's, for every token.
+     */
+    boolean recomputing() {
+        return generated > 0 && pendingTokens() > 1;
+    }
+
     /** True when the model has seen every token, so the last step's logits predict the next one. */
     boolean readyToSample() {
         return windowStart + cache.length() == length;
