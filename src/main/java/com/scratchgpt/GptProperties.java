@@ -63,6 +63,10 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
      *                       whole pool leaves three quarters to the others, and loses little itself, as batched
      *                       decoding is bound by memory bandwidth (4 streams decode 1.8x one, 16 streams 2.9x:
      *                       docs/BENCHMARKS.md)
+     * @param maxTokensPastContext tokens a request may generate once its sequence is past the context, where
+     *                       each one recomputes the whole window (1024 rows: ~1.3 s of the engine for GPT-2
+     *                       small, as much as 150 decode steps); 32 still lets a long prompt have the default
+     *                       16 new tokens, twice over
      */
     public record Generation(@Min(1) @DefaultValue("1024") int maxNewTokens,
                              @Min(1) @DefaultValue("16") int maxConcurrent,
@@ -73,7 +77,8 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
                              @Min(1) @DefaultValue("8192") int maxBatchTokens,
                              @Min(1) @DefaultValue("512") int prefillChunk,
                              @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") @DefaultValue("0.25")
-                             double maxRequestShare) {
+                             double maxRequestShare,
+                             @Min(0) @DefaultValue("32") int maxTokensPastContext) {
     }
 
     /** One of the {@link GPTPreset} names. */

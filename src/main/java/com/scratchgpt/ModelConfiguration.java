@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Configuration;
 import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.generation.GenerationService;
+import com.scratchgpt.generation.RequestLimits;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
@@ -89,8 +90,10 @@ class ModelConfiguration {
     }
 
     @Bean
-    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer,
+    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer, GPTModel model,
                                         GptProperties properties) {
-        return new GenerationService(scheduler, observer, properties.generation().timeout());
+        GptProperties.Generation g = properties.generation();
+        return new GenerationService(scheduler, observer, g.timeout(), new RequestLimits(g.maxNewTokens(),
+                model.config().contextLength(), g.maxTokensPastContext(), scheduler.maxSequencesPerRequest()));
     }
 }

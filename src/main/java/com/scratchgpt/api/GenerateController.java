@@ -8,7 +8,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
-import com.scratchgpt.GptProperties;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.GenerationService;
@@ -24,14 +23,11 @@ class GenerateController {
 
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
-    private final GptProperties properties;
     private final EventStream streams;
 
-    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties,
-                       EventStream streams) {
+    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, EventStream streams) {
         this.generation = generation;
         this.tokenizer = tokenizer;
-        this.properties = properties;
         this.streams = streams;
     }
 
@@ -42,7 +38,7 @@ class GenerateController {
             examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
-        GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
+        GenerationRequest request = body.toGenerationRequest(tokenizer, generation.limits());
         return GenerateResponse.of(generation.generate(request), promptText(body, request));
     }
 
@@ -62,7 +58,7 @@ class GenerateController {
             examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
-        GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
+        GenerationRequest request = body.toGenerationRequest(tokenizer, generation.limits());
         return streams.open(List.of(request), new TokenEvents(promptText(body, request)));
     }
 

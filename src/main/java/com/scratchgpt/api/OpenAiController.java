@@ -29,7 +29,6 @@ class OpenAiController {
 
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
-    private final GptProperties properties;
     private final EventStream streams;
     private final String modelId;
     private final long started = System.currentTimeMillis() / 1000;
@@ -38,7 +37,6 @@ class OpenAiController {
                      EventStream streams, ServedModel served) {
         this.generation = generation;
         this.tokenizer = tokenizer;
-        this.properties = properties;
         this.streams = streams;
         this.modelId = served.layout().equals("random-init") ? properties.model().preset()
                 : Path.of(served.source()).toAbsolutePath().getParent().getFileName().toString();
@@ -67,7 +65,7 @@ class OpenAiController {
             examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "greedy completion",
                     value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}")))
             @RequestBody CompletionRequest body) {
-        CompletionRequest.Choices choices = body.toChoices(tokenizer, properties.generation().maxNewTokens());
+        CompletionRequest.Choices choices = body.toChoices(tokenizer, generation.limits());
         CompletionReply reply = CompletionReply.to(body, choices, modelId);
         if (body.streamed()) {
             return streams.open(choices.requests(), reply);

@@ -9,18 +9,31 @@ import java.util.function.IntFunction;
 
 import com.scratchgpt.generation.GenerationObserver.Failure;
 
-/** Hands requests to the scheduler with their deadline, and reports each sequence to the observer. */
+/**
+ * Hands requests to the scheduler with their deadline, reports each sequence to the observer, and says
+ * what one request may ask.
+ */
 public class GenerationService {
 
     private final BatchScheduler scheduler;
     private final GenerationObserver observer;
     private final Duration timeout;
+    private final RequestLimits limits;
 
-    /** @param timeout deadline of one request, queueing included */
-    public GenerationService(BatchScheduler scheduler, GenerationObserver observer, Duration timeout) {
+    /**
+     * @param timeout deadline of one request, queueing included
+     * @param limits  what one request may ask
+     */
+    public GenerationService(BatchScheduler scheduler, GenerationObserver observer, Duration timeout,
+                             RequestLimits limits) {
         this.scheduler = scheduler;
         this.observer = observer;
         this.timeout = timeout;
+        this.limits = limits;
+    }
+
+    public RequestLimits limits() {
+        return limits;
     }
 
     /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
@@ -38,7 +51,7 @@ public class GenerationService {
     }
 
     /**
-     * Queues the sequences of one request (at most {@link BatchScheduler#maxSequencesPerRequest}), all or none: throws
+     * Queues the sequences of one request (at most {@link RequestLimits#maxSequences}), all or none: throws
      * OverloadedException when they would not all find a place. Listener {@code i} hears sequence {@code i}'s
      * tokens on the scheduler's thread and must not block.
      */
