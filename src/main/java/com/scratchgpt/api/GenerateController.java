@@ -6,6 +6,7 @@ import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import com.scratchgpt.generation.GenerationRequest;
@@ -24,22 +25,26 @@ class GenerateController {
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
     private final EventStream streams;
+    private final PlainAnswers answers;
 
-    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, EventStream streams) {
+    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, EventStream streams, PlainAnswers answers) {
         this.generation = generation;
         this.tokenizer = tokenizer;
         this.streams = streams;
+        this.answers = answers;
     }
 
     @Operation(summary = "Continue a prompt",
-            description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0.")
+            description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0. "
+                    + "A client that closes its connection before the answer cancels its generation.")
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    GenerateResponse generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
+    DeferredResult<GenerateResponse> generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
             examples = @io.swagger.v3.oas.annotations.media.ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
         GenerationRequest request = body.toGenerationRequest(tokenizer, generation.limits());
-        return GenerateResponse.of(generation.generate(request), promptText(body, request));
+        String promptText = promptText(body, request);
+        return answers.open(List.of(request), results -> GenerateResponse.of(results.get(0), promptText));
     }
 
     @Operation(summary = "Continue a prompt, streamed as server-sent events",

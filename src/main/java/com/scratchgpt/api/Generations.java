@@ -1,5 +1,6 @@
 package com.scratchgpt.api;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +19,13 @@ import com.scratchgpt.generation.TokenListener;
  * cancelled generation leaves the scheduler, and gives its KV cache back, at the scheduler's next step.
  */
 final class Generations {
+
+    /**
+     * How long past the generation deadline the container waits for an answer given later (a stream, or a
+     * plain answer): the scheduler ends every generation at its deadline, queueing included, and the answer
+     * with it; the container's timeout is a backstop, for a step that runs long.
+     */
+    private static final long BACKSTOP_MILLIS = 10_000;
 
     private final List<CompletableFuture<GenerationResult>> futures;
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
@@ -42,6 +50,11 @@ final class Generations {
         return new Generations(service.submit(requests, listeners));
     }
 
+    /** The container's timeout for an answer given later, for generations with this deadline. */
+    static long answerTimeoutMillis(Duration generationTimeout) {
+        return generationTimeout.toMillis() + BACKSTOP_MILLIS;
+    }
+
     /**
      * Every result, in request order, once all have ended; if one failed, that first failure is thrown as
      * the scheduler gave it (DeadlineExceededException, CancellationException, ...).
@@ -59,6 +72,11 @@ final class Generations {
     /** Runs {@code action} once every generation has ended, however it ended. */
     void whenEnded(Runnable action) {
         ended.whenComplete((done, failure) -> action.run());
+    }
+
+    /** The same, off the thread that ended the last generation (the scheduler's, which must not wait). */
+    void whenEndedAsync(Runnable action) {
+        ended.whenCompleteAsync((done, failure) -> action.run());
     }
 
     /** Ends every generation still running, for this reason; those already done are left as they are. */

@@ -12,7 +12,6 @@ import org.springframework.web.bind.annotation.RestController;
 import com.scratchgpt.GptProperties;
 import com.scratchgpt.ServedModel;
 import com.scratchgpt.generation.GenerationService;
-import com.scratchgpt.generation.TokenListener;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.Operation;
@@ -30,14 +29,16 @@ class OpenAiController {
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
     private final EventStream streams;
+    private final PlainAnswers answers;
     private final String modelId;
     private final long started = System.currentTimeMillis() / 1000;
 
     OpenAiController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties,
-                     EventStream streams, ServedModel served) {
+                     EventStream streams, PlainAnswers answers, ServedModel served) {
         this.generation = generation;
         this.tokenizer = tokenizer;
         this.streams = streams;
+        this.answers = answers;
         this.modelId = served.layout().equals("random-init") ? properties.model().preset()
                 : Path.of(served.source()).toAbsolutePath().getParent().getFileName().toString();
     }
@@ -58,7 +59,8 @@ class OpenAiController {
                     + "object (`message`, `type`, `param`, `code`), so OpenAI clients raise it; then `data: [DONE]` "
                     + "and the stream closes. A request refused because every slot and queue place is taken gets a "
                     + "plain 429 problem with `Retry-After` before any chunk, as do invalid requests (400). A client "
-                    + "that disconnects cancels every choice; their KV cache is freed at the scheduler's next step.")
+                    + "that disconnects, streamed or not, cancels every choice; their KV cache is freed at the "
+                    + "scheduler's next step.")
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
     Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @io.swagger.v3.oas.annotations.media.Content(
@@ -70,6 +72,6 @@ class OpenAiController {
         if (body.streamed()) {
             return streams.open(choices.requests(), reply);
         }
-        return reply.whole(Generations.submit(generation, choices.requests(), i -> TokenListener.NONE).join());
+        return answers.open(choices.requests(), reply::whole);
     }
 }

@@ -2,9 +2,7 @@ package com.scratchgpt.generation;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.function.IntFunction;
 
 import com.scratchgpt.generation.GenerationObserver.Failure;
@@ -34,20 +32,6 @@ public class GenerationService {
 
     public RequestLimits limits() {
         return limits;
-    }
-
-    /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
-    public GenerationResult generate(GenerationRequest request) {
-        CompletableFuture<GenerationResult> future = submit(List.of(request), i -> TokenListener.NONE).get(0);
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted");
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
     }
 
     /**
