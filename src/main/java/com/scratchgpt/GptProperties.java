@@ -33,7 +33,8 @@ import jakarta.validation.constraints.Min;
  */
 @Validated
 @ConfigurationProperties("gpt")
-public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation) {
+public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation,
+                            @Valid @DefaultValue Http http) {
 
     /**
      * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
@@ -79,6 +80,15 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
                              @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") @DefaultValue("0.25")
                              double maxRequestShare,
                              @Min(0) @DefaultValue("32") int maxTokensPastContext) {
+    }
+
+    /**
+     * @param bodyTimeout how long a request's body may take to arrive, all of it; past it the request is
+     *                    answered 408. Bodies are read without holding a worker thread, so a slow client
+     *                    costs a connection, not a thread; a whole 1 MiB body within 20 s is 52 KB/s
+     */
+    public record Http(@DurationMin(nanos = 0, inclusive = false, message = "must be longer than 0")
+                       @DefaultValue("20s") Duration bodyTimeout) {
     }
 
     /** One of the {@link GPTPreset} names. */

@@ -108,7 +108,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     /** On /v1 paths a problem also carries OpenAI's error shape under {@code error}, so that OpenAI clients show the message. */
-    private static void addOpenAiError(ProblemDetail problem, String path) {
+    static void addOpenAiError(ProblemDetail problem, String path) {
         if (!path.startsWith("/v1/")) {
             return;
         }

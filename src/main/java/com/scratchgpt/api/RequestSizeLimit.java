@@ -2,6 +2,8 @@ package com.scratchgpt.api;
 
 import java.io.IOException;
 
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
@@ -20,6 +22,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * chunked bodies by stopping the read (the JSON reader then reports it as a 400).
  */
 @Component
+@Order(Ordered.LOWEST_PRECEDENCE - 1) // before RequestBodyDeadline reads the body ahead
 class RequestSizeLimit extends OncePerRequestFilter {
 
     static final long MAX_BYTES = 1024 * 1024;
