@@ -34,7 +34,11 @@ class OperationsApiTest {
         assertThat(health.get("components").get("model").get("status").asString()).isEqualTo("UP");
         assertThat(health.get("components").get("model").get("details").get("source").asString()).contains("gpt2-small");
         assertThat(http.get("/actuator/health/liveness").status()).isEqualTo(200);
-        assertThat(http.get("/actuator/health/readiness").json().get("status").asString()).isEqualTo("UP");
+        JsonNode readiness = http.get("/actuator/health/readiness").json();
+        assertThat(readiness.get("status").asString()).isEqualTo("UP");
+        assertThat(readiness.get("components").propertyNames()).containsExactlyInAnyOrder("readinessState", "model", "queue");
+        assertThat(readiness.get("components").get("queue").get("details").get("outOfServiceFrom").asInt())
+                .as("three quarters of the 64 queue places").isEqualTo(48);
     }
 
     @Test
