@@ -244,10 +244,12 @@ public final class BatchScheduler implements AutoCloseable {
                 if (cache == null) {
                     break; // wait for a running sequence to give positions back; the next in line stays first
                 }
-                seq.attach(cache);
+                boolean first = seq.attach(cache);
                 queue.admitted(seq);
                 running.add(seq);
-                observer.requestAdmitted(Duration.ofNanos(System.nanoTime() - seq.submittedNanos));
+                if (first) {
+                    observer.requestAdmitted(Duration.ofNanos(System.nanoTime() - seq.submittedNanos));
+                }
             }
             runningCount = running.size();
             if (running.isEmpty() && queue.size() > 0) {
@@ -322,7 +324,35 @@ public final class BatchScheduler implements AutoCloseable {
             }
         }
         retire();
+        yieldSlidWindows();
         observer.stepRan(batch.size(), rows, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * Past the context a sequence's cache holds nothing it will read again once it has taken its token, so
+     * while others wait for a slot or for KV-cache positions, such sequences give theirs back at no cost and
+     * queue again behind them: a newcomer does not wait for whole runs of tokens past the context to end.
+     */
+    private void yieldSlidWindows() {
+        List<Sequence> slid = running.stream().filter(seq -> !seq.result.isDone() && seq.windowSlid()).toList();
+        if (slid.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (queue.next() == null) {
+                return; // nobody waits who could take the place
+            }
+            for (Sequence seq : slid) {
+                pool.release(seq.cache());
+                queue.requeued(seq);
+                seq.detach();
+                running.remove(seq);
+            }
+            runningCount = running.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -65,6 +65,13 @@ final class FairQueue {
         seq.group.kvTokens += seq.cache().capacity();
     }
 
+    /** A running sequence gave its slot and cache back to wait again, behind those waiting now. */
+    void requeued(Sequence seq) {
+        seq.group.running--;
+        seq.group.kvTokens -= seq.cache().capacity();
+        waiting.add(seq);
+    }
+
     /** A running sequence ended (finished, cancelled, past its deadline or failed) and gave its cache back. */
     void released(Sequence seq) {
         seq.group.running--;

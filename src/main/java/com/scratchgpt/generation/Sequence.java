@@ -32,6 +32,7 @@ final class Sequence {
     private final int[] tokens;
     private final int[] tokenStartByte;
     private KVCache cache;
+    private boolean admitted;
     private int windowStart; // the cache holds tokens[windowStart, windowStart + cache.length())
     private int length;
     private int generated;
@@ -62,8 +63,17 @@ final class Sequence {
         return Math.min(contextLength, Math.max(1, tokens.length - 1));
     }
 
-    void attach(KVCache cache) {
+    /** Gives the sequence its cache; true the first time (a sequence that gave its cache back gets another). */
+    boolean attach(KVCache cache) {
+        boolean first = !admitted;
         this.cache = cache;
+        admitted = true;
+        return first;
+    }
+
+    /** Takes the cache away, once it has been given back to the pool. */
+    void detach() {
+        cache = null;
     }
 
     KVCache cache() {
@@ -107,6 +117,14 @@ final class Sequence {
      */
     boolean recomputing() {
         return generated > 0 && pendingTokens() > 1;
+    }
+
+    /**
+     * True when the cache holds nothing this sequence will read again: past the context, once it has taken
+     * its token, the window slides and the next step re-reads all of it from position 0.
+     */
+    boolean windowSlid() {
+        return generated > 0 && Math.max(0, length - contextLength) != windowStart;
     }
 
     /** True when the model has seen every token, so the last step's logits predict the next one. */

@@ -19,8 +19,9 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 /**
  * Past the context every new token re-reads the whole cropped window (the seeds' semantics, positions
  * from 0). That recomputation goes in small chunks between the steps of the sequences decoding beside
- * it, so they are not held up by a thousand rows a step; alone, it takes the whole prompt budget. The
- * tokens are the same either way.
+ * it, so they are not held up by a thousand rows a step; alone, it takes the whole prompt budget. Between
+ * its tokens such a sequence holds nothing it will read again, so it gives its slot and KV cache to whoever
+ * waits. The tokens are the same either way.
  */
 class PastContextTest {
 
@@ -64,6 +65,44 @@ class PastContextTest {
         }
         try (BatchScheduler alone = TestModels.scheduler(model)) {
             assertThat(together.generatedTokens()).containsExactly(alone.generate(past).generatedTokens());
+        }
+    }
+
+    @Test
+    void sequencesPastTheContextGiveTheirPlaceToANewcomerBetweenTokensAndKeepTheirTokens() throws Exception {
+        GPTModel model = TestModels.seed123();
+        int ctx = model.config().contextLength();
+        GenerationRequest first = GenerationRequest.greedy(new Random(8).ints(ctx, 0, 50257).toArray(), 4);
+        GenerationRequest second = GenerationRequest.greedy(new Random(9).ints(ctx, 0, 50257).toArray(), 4);
+        GenerationRequest newcomer = GenerationRequest.greedy(TOKENIZER.encode("Hello, I am"), 3);
+        List<String> ended = new CopyOnWriteArrayList<>();
+        CountDownLatch bothGenerating = new CountDownLatch(2);
+        long tenMinutes = TimeUnit.MINUTES.toNanos(10);
+        List<GenerationResult> results;
+        // two slots and two contexts of KV cache: the two long sequences hold all of it
+        try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER, new BatchScheduler.Limits(2, 2, 4, 2 * ctx, 512),
+                GenerationObserver.NONE)) {
+            TokenListener firstToken = (i, t, s) -> {
+                if (i == 0) {
+                    bothGenerating.countDown();
+                }
+            };
+            CompletableFuture<GenerationResult> a = scheduler.submit(first, firstToken, tenMinutes);
+            CompletableFuture<GenerationResult> b = scheduler.submit(second, firstToken, tenMinutes);
+            a.whenComplete((r, e) -> ended.add("first"));
+            b.whenComplete((r, e) -> ended.add("second"));
+            assertThat(bothGenerating.await(10, TimeUnit.MINUTES)).isTrue();
+            CompletableFuture<GenerationResult> c = scheduler.submit(newcomer, TokenListener.NONE, tenMinutes);
+            c.whenComplete((r, e) -> ended.add("newcomer"));
+            results = List.of(a.get(10, TimeUnit.MINUTES), b.get(10, TimeUnit.MINUTES), c.get(10, TimeUnit.MINUTES));
+        }
+        assertThat(ended).as("the newcomer did not wait for three tokens past the context of either").startsWith("newcomer");
+        try (BatchScheduler alone = TestModels.scheduler(model)) {
+            List<GenerationRequest> requests = List.of(first, second, newcomer);
+            for (int i = 0; i < requests.size(); i++) {
+                assertThat(results.get(i).generatedTokens()).as("request %d", i)
+                        .containsExactly(alone.generate(requests.get(i)).generatedTokens());
+            }
         }
     }
 }
