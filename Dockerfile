@@ -57,10 +57,11 @@ VOLUME ["/models"]
 # Numeric, so that Kubernetes can verify runAsNonRoot without a runAsUser of its own.
 USER 10001:10001
 EXPOSE 8080
-# /actuator/health includes the `model` component: UP once the weights are loaded. Start-up takes
+# Liveness: UP once the application runs, which is once the weights are loaded; not /actuator/health,
+# whose `queue` component is OUT_OF_SERVICE (503) while the service is merely busy. Start-up takes
 # ~15 s for GPT-2 small (natives extraction + weights), longer for bigger checkpoints.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD curl -fsS -o /dev/null --max-time 4 "http://127.0.0.1:${SERVER_PORT:-8080}/actuator/health" || exit 1
+  CMD curl -fsS -o /dev/null --max-time 4 "http://127.0.0.1:${SERVER_PORT:-8080}/actuator/health/liveness" || exit 1
 # The entrypoint execs java, so SIGTERM (docker stop) reaches the JVM: graceful shutdown, up to 30 s.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/scratchgpt"]

@@ -252,8 +252,8 @@ health=$(curl -sS --max-time 5 "$BASE/actuator/health")
 [[ $health == *'"status":"UP"'* && $health == *'"source":"preset gpt2-small, seed 123"'* ]] \
   || fail "health: $health"
 readiness=$(curl -sS --max-time 5 "$BASE/actuator/health/readiness")
-[[ $readiness == *'"model":{'* && $readiness == *'"readinessState":{"status":"UP"}'* ]] \
-  || fail "the readiness group lacks model or readinessState: $readiness"
+[[ $readiness == *'"model":{'* && $readiness == *'"queue":{'* && $readiness == *'"readinessState":{"status":"UP"}'* ]] \
+  || fail "the readiness group lacks model, queue or readinessState: $readiness"
 liveness=$(curl -sS --max-time 5 "$BASE/actuator/health/liveness")
 [[ $liveness == '{"status":"UP"}' ]] || fail "liveness: $liveness"
 log "readiness group: $(jq -c '[.components | keys[]]' <<<"$readiness") UP; liveness UP"

@@ -22,6 +22,8 @@ import jakarta.validation.ConstraintValidator;
 import jakarta.validation.ConstraintValidatorContext;
 import jakarta.validation.Payload;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Min;
 
 /**
@@ -31,7 +33,8 @@ import jakarta.validation.constraints.Min;
  */
 @Validated
 @ConfigurationProperties("gpt")
-public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation) {
+public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation,
+                            @Valid @DefaultValue Http http) {
 
     /**
      * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
@@ -47,13 +50,24 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
     /**
      * @param maxNewTokens   upper bound on a request's maxNewTokens
      * @param maxConcurrent  requests generating at the same time (sharing each forward pass)
-     * @param maxQueue       requests waiting beyond those; more are refused with 429
+     * @param maxQueue       sequences waiting beyond those (among them a request's beyond its share); more are
+     *                       refused with 429
      * @param timeout        deadline for one request, queueing included
      * @param maxBatch       sequences sharing one forward pass
      * @param maxBatchTokens KV-cache positions for all running sequences together, allocated once at start
      *                       (GPT-2 small: 72 KiB a position); at least the model's context length, which is
      *                       checked once the model is known
      * @param prefillChunk   prompt tokens read per step while other sequences decode
+     * @param maxRequestShare the share of the generation slots and of the KV-cache positions one request (all
+     *                       its prompts and choices) may hold at once, never less than one slot and one full
+     *                       context; its other sequences wait their turn. A quarter: a request asking for the
+     *                       whole pool leaves three quarters to the others, and loses little itself, as batched
+     *                       decoding is bound by memory bandwidth (4 streams decode 1.8x one, 16 streams 2.9x:
+     *                       docs/BENCHMARKS.md)
+     * @param maxTokensPastContext tokens a request may generate once its sequence is past the context, where
+     *                       each one recomputes the whole window (1024 rows: ~1.3 s of the engine for GPT-2
+     *                       small, as much as 150 decode steps); 32 still lets a long prompt have the default
+     *                       16 new tokens, twice over
      */
     public record Generation(@Min(1) @DefaultValue("1024") int maxNewTokens,
                              @Min(1) @DefaultValue("16") int maxConcurrent,
@@ -62,7 +76,19 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
                              @DefaultValue("5m") Duration timeout,
                              @Min(1) @DefaultValue("16") int maxBatch,
                              @Min(1) @DefaultValue("8192") int maxBatchTokens,
-                             @Min(1) @DefaultValue("512") int prefillChunk) {
+                             @Min(1) @DefaultValue("512") int prefillChunk,
+                             @DecimalMin(value = "0", inclusive = false) @DecimalMax("1") @DefaultValue("0.25")
+                             double maxRequestShare,
+                             @Min(0) @DefaultValue("32") int maxTokensPastContext) {
+    }
+
+    /**
+     * @param bodyTimeout how long a request's body may take to arrive, all of it; past it the request is
+     *                    answered 408. Bodies are read without holding a worker thread, so a slow client
+     *                    costs a connection, not a thread; a whole 1 MiB body within 20 s is 52 KB/s
+     */
+    public record Http(@DurationMin(nanos = 0, inclusive = false, message = "must be longer than 0")
+                       @DefaultValue("20s") Duration bodyTimeout) {
     }
 
     /** One of the {@link GPTPreset} names. */

@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Configuration;
 import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.generation.GenerationService;
+import com.scratchgpt.generation.RequestLimits;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
@@ -82,17 +83,21 @@ class ModelConfiguration {
             throw new InvalidConfigurationPropertyValueException("gpt.generation.max-batch-tokens", kvTokens,
                     "must be at least the model's context length, " + model.config().contextLength());
         }
-        BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens, g.prefillChunk()),
-                observer);
-        log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB)",
-                g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20);
+        BatchScheduler.Limits limits = new BatchScheduler.Limits(g.maxConcurrent(), g.maxBatch(), g.maxQueue(), kvTokens,
+                g.prefillChunk()).withRequestShare(g.maxRequestShare(), model.config().contextLength());
+        BatchScheduler scheduler = new BatchScheduler(model, tokenizer, limits, observer);
+        log.info("Batching up to {} sequences a step, {} running, {} queued; KV cache of {} positions ({} MB);"
+                        + " one request holds at most {} slots and {} positions",
+                g.maxBatch(), g.maxConcurrent(), g.maxQueue(), kvTokens, scheduler.kvCacheBytes() >> 20,
+                limits.maxRequestSlots(), limits.maxRequestKvTokens());
         return scheduler;
     }
 
     @Bean
-    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer,
+    GenerationService generationService(BatchScheduler scheduler, GenerationObserver observer, GPTModel model,
                                         GptProperties properties) {
-        return new GenerationService(scheduler, observer, properties.generation().timeout());
+        GptProperties.Generation g = properties.generation();
+        return new GenerationService(scheduler, observer, g.timeout(), new RequestLimits(g.maxNewTokens(),
+                model.config().contextLength(), g.maxTokensPastContext(), scheduler.maxSequencesPerRequest()));
     }
 }

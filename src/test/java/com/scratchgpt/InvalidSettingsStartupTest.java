@@ -49,7 +49,11 @@ class InvalidSettingsStartupTest {
             "gpt.generation.max-concurrent=0        | Invalid setting gpt.generation.max-concurrent=0: must be greater than or equal to 1",
             "gpt.generation.max-queue=-1            | Invalid setting gpt.generation.max-queue=-1: must be greater than or equal to 0",
             "gpt.generation.max-batch=0             | Invalid setting gpt.generation.max-batch=0: must be greater than or equal to 1",
-            "gpt.generation.prefill-chunk=0         | Invalid setting gpt.generation.prefill-chunk=0: must be greater than or equal to 1"})
+            "gpt.generation.prefill-chunk=0         | Invalid setting gpt.generation.prefill-chunk=0: must be greater than or equal to 1",
+            "gpt.generation.max-request-share=0     | Invalid setting gpt.generation.max-request-share=0: must be greater than 0",
+            "gpt.generation.max-request-share=1.5   | Invalid setting gpt.generation.max-request-share=1.5: must be less than or equal to 1",
+            "gpt.generation.max-tokens-past-context=-1 | Invalid setting gpt.generation.max-tokens-past-context=-1: must be greater than or equal to 0",
+            "gpt.http.body-timeout=0s               | Invalid setting gpt.http.body-timeout=0s: must be longer than 0"})
     void eachKindOfBadSettingIsOneLine(String setting, String expected) {
         assertThat(analysisOfStarting("--" + setting).getDescription()).isEqualTo(expected);
     }

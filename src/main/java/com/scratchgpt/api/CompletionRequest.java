@@ -6,6 +6,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.scratchgpt.generation.GenerationRequest;
+import com.scratchgpt.generation.RequestLimits;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -35,7 +36,8 @@ record CompletionRequest(
                 minimum = "0", maximum = "20")
         Integer logprobs,
         @Schema(description = "Prepend the prompt to each choice's text", example = "false") Boolean echo,
-        @Schema(description = "Completions per prompt", example = "1") Integer n,
+        @Schema(description = "Completions per prompt; prompts x n at most what one request may hold", example = "1")
+        Integer n,
         @Schema(example = "false") Boolean stream,
         @JsonProperty("stream_options") StreamOptions streamOptions,
         @Schema(description = "Taken and not used") String user,
@@ -92,7 +94,7 @@ record CompletionRequest(
     }
 
     /** Checks every field by the same rules as /generate, naming fields as OpenAI does, and makes each choice's request. */
-    Choices toChoices(GPT2Tokenizer tokenizer, int maxNewTokensCap) {
+    Choices toChoices(GPT2Tokenizer tokenizer, RequestLimits limits) {
         int choicesPerPrompt = n == null ? 1 : n;
         if (choicesPerPrompt < 1 || choicesPerPrompt > MAX_N) {
             throw new InvalidFieldException("n", "must be between 1 and " + MAX_N + ", got " + choicesPerPrompt);
@@ -101,12 +103,20 @@ record CompletionRequest(
         if (echoed() && logprobs != null) {
             throw new InvalidFieldException("echo", "echo with logprobs is not supported: prompt tokens get no log-probabilities here");
         }
+        List<GenerateRequest> prompts = prompts();
+        int completions = prompts.size() * choicesPerPrompt;
+        if (completions > limits.maxSequences()) {
+            // it could never be held whole: refused now, not with 429 on every retry
+            throw new InvalidFieldException(choicesPerPrompt > 1 ? "n" : "prompt", prompts.size() + " prompts x n "
+                    + choicesPerPrompt + " = " + completions + " completions; one request may hold at most "
+                    + limits.maxSequences() + ": its share of the generation slots, the rest waiting in the queue");
+        }
         List<String> promptTexts = new ArrayList<>();
         List<GenerationRequest> requests = new ArrayList<>();
-        for (GenerateRequest prompt : prompts()) {
+        for (GenerateRequest prompt : prompts) {
             GenerationRequest r;
             try {
-                r = prompt.toGenerationRequest(tokenizer, maxNewTokensCap);
+                r = prompt.toGenerationRequest(tokenizer, limits);
             } catch (InvalidFieldException e) {
                 throw e.renamed(OPENAI_NAMES.getOrDefault(e.field(), e.field()));
             }

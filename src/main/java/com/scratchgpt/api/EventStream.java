@@ -93,12 +93,6 @@ class EventStream implements SmartLifecycle, DisposableBean {
 
     private static final String SHUTTING_DOWN = "the service is shutting down";
 
-    /**
-     * The scheduler ends every generation at its deadline (queueing included) and the stream with it; the
-     * container's own timeout is a backstop past that, for a step that runs long.
-     */
-    private static final long BACKSTOP_MILLIS = 10_000;
-
     /** How long shutdown waits for the streams it ends to send their error event. */
     private static final long SHUTDOWN_SEND_MILLIS = 5_000;
 
@@ -118,7 +112,7 @@ class EventStream implements SmartLifecycle, DisposableBean {
 
     EventStream(GenerationService generation, GptProperties properties) {
         this.generation = generation;
-        this.timeoutMillis = properties.generation().timeout().toMillis() + BACKSTOP_MILLIS;
+        this.timeoutMillis = Generations.answerTimeoutMillis(properties.generation().timeout());
     }
 
     /**

@@ -6,9 +6,9 @@ import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
-import com.scratchgpt.GptProperties;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.GenerationService;
@@ -28,26 +28,27 @@ class GenerateController {
 
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
-    private final GptProperties properties;
     private final EventStream streams;
+    private final PlainAnswers answers;
 
-    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties,
-                       EventStream streams) {
+    GenerateController(GenerationService generation, GPT2Tokenizer tokenizer, EventStream streams, PlainAnswers answers) {
         this.generation = generation;
         this.tokenizer = tokenizer;
-        this.properties = properties;
         this.streams = streams;
+        this.answers = answers;
     }
 
     @Operation(summary = "Continue a prompt",
-            description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0.")
+            description = "Greedy (the seeds' generate_text_simple, with a KV cache) unless temperature > 0. "
+                    + "A client that closes its connection before the answer cancels its generation.")
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
-    GenerateResponse generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
+    DeferredResult<GenerateResponse> generate(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
             examples = @ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
-        GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
-        return GenerateResponse.of(generation.generate(request), promptText(body, request));
+        GenerationRequest request = body.toGenerationRequest(tokenizer, generation.limits());
+        String promptText = promptText(body, request);
+        return answers.open(List.of(request), results -> GenerateResponse.of(results.get(0), promptText));
     }
 
     @Operation(summary = "Continue a prompt, streamed as server-sent events",
@@ -69,7 +70,7 @@ class GenerateController {
             examples = @ExampleObject(name = "the book's prompt",
                     value = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 6}")))
             @RequestBody GenerateRequest body) {
-        GenerationRequest request = body.toGenerationRequest(tokenizer, properties.generation().maxNewTokens());
+        GenerationRequest request = body.toGenerationRequest(tokenizer, generation.limits());
         return streams.open(List.of(request), new TokenEvents(promptText(body, request)));
     }
 

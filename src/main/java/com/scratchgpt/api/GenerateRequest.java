@@ -3,6 +3,7 @@ package com.scratchgpt.api;
 import java.util.List;
 
 import com.scratchgpt.generation.GenerationRequest;
+import com.scratchgpt.generation.RequestLimits;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -14,8 +15,8 @@ public record GenerateRequest(
         String prompt,
         @Schema(description = "Token ids to continue; exactly one of prompt and promptTokens")
         int[] promptTokens,
-        @Schema(description = "Tokens to generate (0 allowed), at most gpt.generation.max-new-tokens", example = "6",
-                defaultValue = "16")
+        @Schema(description = "Tokens to generate (0 allowed), at most gpt.generation.max-new-tokens, and at most "
+                + "gpt.generation.max-tokens-past-context past the model's context", example = "6", defaultValue = "16")
         Integer maxNewTokens,
         @Schema(description = "Absent or 0: greedy (argmax, as the seeds); above 0: sampling", example = "0",
                 minimum = "0", maximum = "100")
@@ -40,7 +41,7 @@ public record GenerateRequest(
     static final int MAX_PROMPT_TOKENS = 100_000;
 
     /** Checks every field against its bounds and turns the request into the engine's form. */
-    GenerationRequest toGenerationRequest(GPT2Tokenizer tokenizer, int maxNewTokensCap) {
+    GenerationRequest toGenerationRequest(GPT2Tokenizer tokenizer, RequestLimits limits) {
         if ((prompt == null) == (promptTokens == null)) {
             throw new InvalidFieldException("prompt", "give exactly one of prompt and promptTokens");
         }
@@ -65,9 +66,17 @@ public record GenerateRequest(
             throw new InvalidFieldException(prompt != null ? "prompt" : "promptTokens",
                     "more than " + MAX_PROMPT_TOKENS + " tokens");
         }
-        int maxNew = maxNewTokens == null ? Math.min(DEFAULT_MAX_NEW_TOKENS, maxNewTokensCap) : maxNewTokens;
-        if (maxNew < 0 || maxNew > maxNewTokensCap) {
-            throw new InvalidFieldException("maxNewTokens", "must be between 0 and " + maxNewTokensCap + ", got " + maxNew);
+        int forThisPrompt = limits.maxNewTokens(tokens.length);
+        int maxNew = maxNewTokens == null ? Math.min(DEFAULT_MAX_NEW_TOKENS, forThisPrompt) : maxNewTokens;
+        if (maxNew < 0 || maxNew > limits.maxNewTokens()) {
+            throw new InvalidFieldException("maxNewTokens", "must be between 0 and " + limits.maxNewTokens() + ", got " + maxNew);
+        }
+        if (maxNew > forThisPrompt) {
+            // past the context every token recomputes the whole window: refused now rather than run for minutes
+            throw new InvalidFieldException("maxNewTokens", "must be at most " + forThisPrompt + " for a prompt of "
+                    + tokens.length + " tokens, got " + maxNew + ": past the model's " + limits.contextLength()
+                    + "-token context each new token recomputes the whole window, and at most "
+                    + limits.maxTokensPastContext() + " tokens may (gpt.generation.max-tokens-past-context)");
         }
         double t = temperature == null ? 0.0 : temperature;
         if (!(t >= 0.0 && t <= 100.0)) {

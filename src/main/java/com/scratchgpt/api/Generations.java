@@ -1,6 +1,6 @@
 package com.scratchgpt.api;
 
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +20,13 @@ import com.scratchgpt.generation.TokenListener;
  */
 final class Generations {
 
+    /**
+     * How long past the generation deadline the container waits for an answer given later (a stream, or a
+     * plain answer): the scheduler ends every generation at its deadline, queueing included, and the answer
+     * with it; the container's timeout is a backstop, for a step that runs long.
+     */
+    private static final long BACKSTOP_MILLIS = 10_000;
+
     private final List<CompletableFuture<GenerationResult>> futures;
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     private final CompletableFuture<Void> ended;
@@ -35,21 +42,17 @@ final class Generations {
     }
 
     /**
-     * Queues one generation per request, the listener of generation {@code i} from {@code listeners}; if the
-     * scheduler refuses one (429), those already queued are cancelled and the refusal is thrown.
+     * Queues one generation per request, the listener of generation {@code i} from {@code listeners}: all of
+     * them, or none when the scheduler refuses them (429, thrown).
      */
     static Generations submit(GenerationService service, List<GenerationRequest> requests,
                               IntFunction<TokenListener> listeners) {
-        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-        try {
-            for (int i = 0; i < requests.size(); i++) {
-                futures.add(service.submit(requests.get(i), listeners.apply(i)));
-            }
-        } catch (RuntimeException e) {
-            cancel(futures, "another generation of the same request was refused");
-            throw e;
-        }
-        return new Generations(futures);
+        return new Generations(service.submit(requests, listeners));
+    }
+
+    /** The container's timeout for an answer given later, for generations with this deadline. */
+    static long answerTimeoutMillis(Duration generationTimeout) {
+        return generationTimeout.toMillis() + BACKSTOP_MILLIS;
     }
 
     /**
@@ -69,6 +72,11 @@ final class Generations {
     /** Runs {@code action} once every generation has ended, however it ended. */
     void whenEnded(Runnable action) {
         ended.whenComplete((done, failure) -> action.run());
+    }
+
+    /** The same, off the thread that ended the last generation (the scheduler's, which must not wait). */
+    void whenEndedAsync(Runnable action) {
+        ended.whenCompleteAsync((done, failure) -> action.run());
     }
 
     /** Ends every generation still running, for this reason; those already done are left as they are. */

@@ -8,10 +8,8 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import com.scratchgpt.GptProperties;
 import com.scratchgpt.ServedModel;
 import com.scratchgpt.generation.GenerationService;
-import com.scratchgpt.generation.TokenListener;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.Operation;
@@ -33,17 +31,17 @@ class OpenAiController {
 
     private final GenerationService generation;
     private final GPT2Tokenizer tokenizer;
-    private final GptProperties properties;
     private final EventStream streams;
+    private final PlainAnswers answers;
     private final String modelId;
     private final long started = System.currentTimeMillis() / 1000;
 
-    OpenAiController(GenerationService generation, GPT2Tokenizer tokenizer, GptProperties properties,
-                     EventStream streams, ServedModel served) {
+    OpenAiController(GenerationService generation, GPT2Tokenizer tokenizer,
+                     EventStream streams, PlainAnswers answers, ServedModel served) {
         this.generation = generation;
         this.tokenizer = tokenizer;
-        this.properties = properties;
         this.streams = streams;
+        this.answers = answers;
         this.modelId = served.id();
     }
 
@@ -63,7 +61,8 @@ class OpenAiController {
                     + "object (`message`, `type`, `param`, `code`), so OpenAI clients raise it; then `data: [DONE]` "
                     + "and the stream closes. A request refused because every slot and queue place is taken gets a "
                     + "plain 429 problem with `Retry-After` before any chunk, as do invalid requests (400). A client "
-                    + "that disconnects cancels every choice; their KV cache is freed at the scheduler's next step.")
+                    + "that disconnects, streamed or not, cancels every choice; their KV cache is freed at the "
+                    + "scheduler's next step.")
     @ApiResponse(responseCode = "200", description = "The completion; with stream: true, server-sent events", content = {
             @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = Completion.class)),
             @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string",
@@ -78,11 +77,11 @@ class OpenAiController {
         if (body.model() != null && !body.model().equals(modelId)) {
             throw new ModelNotFoundException(modelId);
         }
-        CompletionRequest.Choices choices = body.toChoices(tokenizer, properties.generation().maxNewTokens());
+        CompletionRequest.Choices choices = body.toChoices(tokenizer, generation.limits());
         CompletionReply reply = CompletionReply.to(body, choices, modelId);
         if (body.streamed()) {
             return streams.open(choices.requests(), reply);
         }
-        return reply.whole(Generations.submit(generation, choices.requests(), i -> TokenListener.NONE).join());
+        return answers.open(choices.requests(), reply::whole);
     }
 }

@@ -9,6 +9,8 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -28,6 +30,7 @@ import jakarta.servlet.http.HttpServletResponse;
  * encoded surrogates included, which the JSON reader would let through. ProblemHandler answers both.
  */
 @Component
+@Order(Ordered.LOWEST_PRECEDENCE) // after RequestBodyDeadline has read the body ahead
 class RequestBodyLimits extends OncePerRequestFilter {
 
     static final int MAX_BYTES = 1024 * 1024;
@@ -44,6 +47,11 @@ class RequestBodyLimits extends OncePerRequestFilter {
         NotUtf8(String message) {
             super(message);
         }
+    }
+
+    @Override
+    protected boolean shouldNotFilterAsyncDispatch() {
+        return false; // RequestBodyDeadline dispatches again with the body it read ahead
     }
 
     @Override

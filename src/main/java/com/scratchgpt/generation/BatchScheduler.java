@@ -1,7 +1,6 @@
 package com.scratchgpt.generation;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -10,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntFunction;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,20 +25,64 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
  * Continuous batching: one thread owns the model, and every step runs one forward pass for all the
  * sequences in flight together: a decode position for each generating sequence (so each weight is read
  * once for all of them) plus a chunk of any prompt still being read. Waiting requests are admitted
- * between steps, finished ones leave at once. Each sequence keeps its own KV cache (a range of one pool
- * allocated at start), sampler and seed, so its result does not depend on its company.
+ * between steps, fairly between requests ({@link FairQueue}), finished ones leave at once. Each sequence
+ * keeps its own KV cache (a range of one pool allocated at start), sampler and seed, so its result does
+ * not depend on its company.
  */
 public final class BatchScheduler implements AutoCloseable {
 
     /**
-     * @param maxConcurrent  sequences admitted (holding a KV cache) at once
-     * @param maxBatch       sequences in one forward pass
-     * @param maxQueue       requests waiting for admission; beyond it, submit refuses
-     * @param kvCacheTokens  KV-cache positions shared by all admitted sequences
-     * @param prefillChunk   prompt tokens read per step, so that decoding sequences are never starved
+     * @param maxConcurrent      sequences admitted (holding a KV cache) at once
+     * @param maxBatch           sequences in one forward pass
+     * @param maxQueue           sequences waiting for admission; beyond it, submit refuses
+     * @param kvCacheTokens      KV-cache positions shared by all admitted sequences
+     * @param prefillChunk       prompt tokens read per step, so that decoding sequences are never starved
+     * @param maxRequestSlots    sequences of one request admitted at once; its others wait their turn
+     * @param maxRequestKvTokens KV-cache positions the admitted sequences of one request may hold together
      */
-    public record Limits(int maxConcurrent, int maxBatch, int maxQueue, int kvCacheTokens, int prefillChunk) {
+    public record Limits(int maxConcurrent, int maxBatch, int maxQueue, int kvCacheTokens, int prefillChunk,
+                         int maxRequestSlots, int maxRequestKvTokens) {
+
+        /** Limits under which one request may hold every slot and the whole KV cache. */
+        public Limits(int maxConcurrent, int maxBatch, int maxQueue, int kvCacheTokens, int prefillChunk) {
+            this(maxConcurrent, maxBatch, maxQueue, kvCacheTokens, prefillChunk, maxConcurrent, kvCacheTokens);
+        }
+
+        /**
+         * These limits with one request holding at most {@code share} of the slots and of the KV cache, never
+         * less than one slot and one full context (so that every sequence can run).
+         */
+        public Limits withRequestShare(double share, int contextLength) {
+            int slots = Math.max(1, (int) (share * maxConcurrent));
+            int kvTokens = Math.min(kvCacheTokens, Math.max(contextLength, (int) (share * kvCacheTokens)));
+            return new Limits(maxConcurrent, maxBatch, maxQueue, kvCacheTokens, prefillChunk, slots, kvTokens);
+        }
     }
+
+    /**
+     * What the scheduler holds now, read at once.
+     *
+     * @param running          sequences generating
+     * @param waiting          sequences waiting for a slot
+     * @param slotsClaimed     generation slots the requests in flight claim (their sequences up to their share)
+     * @param slots            generation slots there are
+     * @param queuePlacesTaken queue places the requests in flight take (beyond their share or the slots)
+     * @param queuePlaces      queue places there are
+     */
+    public record Occupancy(int running, int waiting, int slotsClaimed, int slots, int queuePlacesTaken,
+                            int queuePlaces) {
+    }
+
+    /**
+     * Rows of windows being recomputed (sequences past the context) that one step carries while other
+     * sequences decode or read their prompt; alone, recomputation takes the whole prefill budget. Measured on
+     * GPT-2 small (Bench --past-context: 4 decoding rows plus R rows attending to a full window, medians of 7,
+     * on a busy machine): the step costs 2.8x the 4-row step with 16 rows, 4.8x with 32, 5.5x with 64, 6.5x
+     * with 128, 27x with 512. A recomputed token (1024 rows) costs as much in all in 128-row chunks as in
+     * 512-row ones (8 x 6.5 against 2 x 27 steps' worth) while each neighbour's step is 4x shorter; smaller
+     * chunks cost more in all (32 x 4.8), each step reading every weight again for few rows.
+     */
+    public static final int RECOMPUTE_ROWS_IN_COMPANY = 128;
 
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
 
@@ -50,8 +94,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final Activations act;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
-    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>(); // guarded by lock
-    private final List<Sequence> running = new ArrayList<>();         // scheduler thread only
+    private final FairQueue queue;                             // guarded by lock
+    private final List<Sequence> running = new ArrayList<>();  // scheduler thread only
     private final Thread thread;
     private volatile boolean stopped;
     private volatile int runningCount;
@@ -59,14 +103,20 @@ public final class BatchScheduler implements AutoCloseable {
 
     public BatchScheduler(GPTModel model, GPT2Tokenizer tokenizer, Limits limits, GenerationObserver observer) {
         int ctx = model.config().contextLength();
-        if (limits.kvCacheTokens() < ctx) {
-            throw new IllegalArgumentException("the KV cache must hold at least one full context (" + ctx
-                    + " positions), got " + limits.kvCacheTokens());
+        if (limits.kvCacheTokens() < ctx || limits.maxRequestKvTokens() < ctx) {
+            throw new IllegalArgumentException("the KV cache, and a request's share of it, must hold at least one"
+                    + " full context (" + ctx + " positions), got " + limits.kvCacheTokens() + " and "
+                    + limits.maxRequestKvTokens());
+        }
+        if (limits.maxRequestSlots() < 1 || limits.maxRequestSlots() > limits.maxConcurrent()) {
+            throw new IllegalArgumentException("a request's slots must be 1 to " + limits.maxConcurrent() + ", got "
+                    + limits.maxRequestSlots());
         }
         this.model = model;
         this.tokenizer = tokenizer;
         this.limits = limits;
         this.observer = observer;
+        this.queue = new FairQueue(limits);
         this.pool = new KVCachePool(model.config(), limits.kvCacheTokens());
         this.act = new Activations(model.config(), limits.maxBatch() + Math.max(limits.prefillChunk(), ctx),
                 limits.maxBatch());
@@ -75,30 +125,44 @@ public final class BatchScheduler implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues a request; the future completes with its result, or exceptionally on deadline or cancel. */
+    /** Queues a request of one sequence; the future completes with its result, or exceptionally on deadline or cancel. */
     public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener,
                                                       long timeoutNanos) {
-        Sequence seq = new Sequence(request, model.config().contextLength(), tokenizer, listener,
-                System.nanoTime() + timeoutNanos);
-        if (seq.finished()) { // maxNewTokens 0: nothing to run
-            seq.result.complete(seq.toResult());
-            return seq.result;
+        return submit(List.of(request), i -> listener, timeoutNanos).get(0);
+    }
+
+    /**
+     * Queues the sequences of one request (held together to the request's share), sequence {@code i} heard by
+     * {@code listeners.apply(i)}; all are queued or, when they would not all find a place, none (429).
+     */
+    public List<CompletableFuture<GenerationResult>> submit(List<GenerationRequest> requests,
+                                                            IntFunction<TokenListener> listeners, long timeoutNanos) {
+        if (requests.size() > maxSequencesPerRequest()) {
+            throw new IllegalArgumentException(requests.size() + " sequences in one request; at most "
+                    + maxSequencesPerRequest() + " can ever be held");
         }
-        lock.lock();
-        try {
-            if (stopped) {
-                throw new OverloadedException("the service is shutting down", 5);
-            }
-            if (runningCount + waiting.size() >= limits.maxConcurrent() + limits.maxQueue()) {
-                throw new OverloadedException("all " + limits.maxConcurrent() + " generation slots and "
-                        + limits.maxQueue() + " queue places are taken", 1);
-            }
-            waiting.add(seq);
-            work.signal();
-        } finally {
-            lock.unlock();
+        SequenceGroup group = new SequenceGroup();
+        long deadline = System.nanoTime() + timeoutNanos;
+        List<Sequence> sequences = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            sequences.add(new Sequence(requests.get(i), group, model.config().contextLength(), tokenizer,
+                    listeners.apply(i), deadline));
         }
-        return seq.result;
+        List<Sequence> toRun = sequences.stream().filter(seq -> !seq.finished()).toList(); // maxNewTokens 0: nothing to run
+        if (!toRun.isEmpty()) {
+            lock.lock();
+            try {
+                if (stopped) {
+                    throw new OverloadedException("the service is shutting down", 5);
+                }
+                queue.offer(toRun);
+                work.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+        sequences.stream().filter(Sequence::finished).forEach(seq -> seq.result.complete(seq.toResult()));
+        return sequences.stream().map(seq -> seq.result).toList();
     }
 
     /** Runs one request to the end on the calling thread's behalf. */
@@ -113,7 +177,22 @@ public final class BatchScheduler implements AutoCloseable {
     public int waiting() {
         lock.lock();
         try {
-            return waiting.size();
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The most sequences one request may submit: its share of the slots running, the rest in the queue. */
+    public int maxSequencesPerRequest() {
+        return limits.maxRequestSlots() + limits.maxQueue();
+    }
+
+    public Occupancy occupancy() {
+        lock.lock();
+        try {
+            return new Occupancy(runningCount, queue.size(), queue.slotsClaimed(), limits.maxConcurrent(),
+                    queue.queuePlacesTaken(), limits.maxQueue());
         } finally {
             lock.unlock();
         }
@@ -145,32 +224,35 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Moves waiting requests into the running set while there is room; false when there is nothing to run. */
+    /**
+     * Moves waiting sequences into the running set while there is room, in the fair queue's order; false
+     * when there is nothing to run.
+     */
     private boolean admit() {
         lock.lock();
         try {
-            while (running.isEmpty() && waiting.isEmpty() && !stopped) {
+            while (running.isEmpty() && queue.size() == 0 && !stopped) {
                 work.awaitUninterruptibly();
             }
-            Iterator<Sequence> it = waiting.iterator();
-            while (it.hasNext() && running.size() < limits.maxConcurrent()) {
-                Sequence seq = it.next();
-                if (seq.result.isDone()) { // cancelled while waiting
-                    it.remove();
-                    continue;
+            queue.expire(System.nanoTime());
+            while (running.size() < limits.maxConcurrent()) {
+                Sequence seq = queue.next();
+                if (seq == null) {
+                    break; // every waiting request holds its share
                 }
                 KVCache cache = pool.allocate(seq.cacheCapacity());
                 if (cache == null) {
-                    break; // wait for a running sequence to give positions back; keep arrival order
+                    break; // wait for a running sequence to give positions back; the next in line stays first
                 }
-                it.remove();
-                seq.attach(cache);
+                boolean first = seq.attach(cache);
+                queue.admitted(seq);
                 running.add(seq);
-                observer.requestAdmitted(Duration.ofNanos(System.nanoTime() - seq.submittedNanos));
+                if (first) {
+                    observer.requestAdmitted(Duration.ofNanos(System.nanoTime() - seq.submittedNanos));
+                }
             }
-            expireWaiting();
             runningCount = running.size();
-            if (running.isEmpty() && !waiting.isEmpty()) {
+            if (running.isEmpty() && queue.size() > 0) {
                 // nothing could be admitted: wait for a change rather than spin
                 try {
                     work.awaitNanos(TimeUnit.MILLISECONDS.toNanos(10));
@@ -184,38 +266,41 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private void expireWaiting() {
-        long now = System.nanoTime();
-        waiting.removeIf(seq -> {
-            if (now - seq.deadlineNanos > 0) {
-                seq.result.completeExceptionally(new DeadlineExceededException("the request waited past its deadline"));
-                return true;
-            }
-            return seq.result.isDone();
-        });
-    }
-
-    /** One forward pass over (up to maxBatch of) the running sequences. */
+    /**
+     * One forward pass over (up to maxBatch of) the running sequences: a row for each decoding sequence, and
+     * prompt rows up to the prefill budget, of which windows being recomputed get at most
+     * {@link #RECOMPUTE_ROWS_IN_COMPANY} while another sequence decodes or reads its prompt.
+     */
     private void step() {
         long start = System.nanoTime();
         List<Sequence> batch = new ArrayList<>(Math.min(running.size(), limits.maxBatch()));
         List<SequenceChunk> chunks = new ArrayList<>(batch.size());
         int rows = 0;
         int prefillRows = 0;
+        int recomputeRows = 0;
         int prefillBudget = Math.max(limits.prefillChunk(), 1);
+        boolean company = running.stream().anyMatch(seq -> !seq.result.isDone() && !seq.recomputing());
+        int recomputeBudget = company ? Math.min(RECOMPUTE_ROWS_IN_COMPANY, prefillBudget) : prefillBudget;
         for (int i = 0; i < running.size() && batch.size() < limits.maxBatch(); i++) {
             Sequence seq = running.get((cursor + i) % running.size());
             if (seq.result.isDone()) {
                 continue; // cancelled: retired below
             }
             int pending = seq.pendingTokens();
+            boolean recomputing = seq.recomputing();
             int wanted = pending == 1 ? 1 : Math.min(pending, prefillBudget - prefillRows);
+            if (recomputing) {
+                wanted = Math.min(wanted, recomputeBudget - recomputeRows);
+            }
             if (wanted <= 0) {
                 continue; // this step's prompt budget is spent; the prompt goes on next step
             }
             SequenceChunk chunk = seq.nextChunk(wanted);
             if (pending > 1) {
                 prefillRows += chunk.tokens().length;
+            }
+            if (recomputing) {
+                recomputeRows += chunk.tokens().length;
             }
             rows += chunk.tokens().length;
             batch.add(seq);
@@ -239,7 +324,35 @@ public final class BatchScheduler implements AutoCloseable {
             }
         }
         retire();
+        yieldSlidWindows();
         observer.stepRan(batch.size(), rows, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * Past the context a sequence's cache holds nothing it will read again once it has taken its token, so
+     * while others wait for a slot or for KV-cache positions, such sequences give theirs back at no cost and
+     * queue again behind them: a newcomer does not wait for whole runs of tokens past the context to end.
+     */
+    private void yieldSlidWindows() {
+        List<Sequence> slid = running.stream().filter(seq -> !seq.result.isDone() && seq.windowSlid()).toList();
+        if (slid.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (queue.next() == null) {
+                return; // nobody waits who could take the place
+            }
+            for (Sequence seq : slid) {
+                pool.release(seq.cache());
+                queue.requeued(seq);
+                seq.detach();
+                running.remove(seq);
+            }
+            runningCount = running.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -249,6 +362,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void retire() {
         long now = System.nanoTime();
         List<Runnable> completions = new ArrayList<>();
+        List<Sequence> retired = new ArrayList<>();
         Iterator<Sequence> it = running.iterator();
         while (it.hasNext()) {
             Sequence seq = it.next();
@@ -263,9 +377,18 @@ public final class BatchScheduler implements AutoCloseable {
                 continue;
             }
             pool.release(seq.cache());
+            retired.add(seq);
             it.remove();
         }
-        runningCount = running.size();
+        if (!retired.isEmpty()) {
+            lock.lock();
+            try {
+                retired.forEach(queue::released);
+                runningCount = running.size();
+            } finally {
+                lock.unlock();
+            }
+        }
         completions.forEach(Runnable::run);
     }
 
@@ -276,10 +399,7 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             work.signalAll();
-            for (Sequence s : waiting) {
-                s.result.completeExceptionally(new CancellationException("the service is shutting down"));
-            }
-            waiting.clear();
+            queue.cancelAll("the service is shutting down");
         } finally {
             lock.unlock();
         }

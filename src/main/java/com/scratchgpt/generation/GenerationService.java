@@ -1,45 +1,74 @@
 package com.scratchgpt.generation;
 
 import java.time.Duration;
-import java.util.concurrent.CancellationException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.function.IntFunction;
 
 import com.scratchgpt.generation.GenerationObserver.Failure;
 
-/** Hands requests to the scheduler with their deadline, and reports each one to the observer. */
+/**
+ * Hands requests to the scheduler with their deadline, reports each sequence to the observer, and says
+ * what one request may ask.
+ */
 public class GenerationService {
 
     private final BatchScheduler scheduler;
     private final GenerationObserver observer;
     private final Duration timeout;
+    private final RequestLimits limits;
 
-    /** @param timeout deadline of one request, queueing included */
-    public GenerationService(BatchScheduler scheduler, GenerationObserver observer, Duration timeout) {
+    /**
+     * @param timeout deadline of one request, queueing included
+     * @param limits  what one request may ask
+     */
+    public GenerationService(BatchScheduler scheduler, GenerationObserver observer, Duration timeout,
+                             RequestLimits limits) {
         this.scheduler = scheduler;
         this.observer = observer;
         this.timeout = timeout;
+        this.limits = limits;
     }
 
-    /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
-    public GenerationResult generate(GenerationRequest request) {
-        CompletableFuture<GenerationResult> future = submit(request, TokenListener.NONE);
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancellationException("interrupted");
-        } catch (ExecutionException e) {
-            throw unwrap(e.getCause());
-        }
+    public RequestLimits limits() {
+        return limits;
     }
 
-    /** Queues the request; the listener hears each token on the scheduler's thread and must not block. */
-    public CompletableFuture<GenerationResult> submit(GenerationRequest request, TokenListener listener) {
+    /**
+     * Queues the sequences of one request (at most {@link RequestLimits#maxSequences}), all or none: throws
+     * OverloadedException when they would not all find a place. Listener {@code i} hears sequence {@code i}'s
+     * tokens on the scheduler's thread and must not block.
+     */
+    public List<CompletableFuture<GenerationResult>> submit(List<GenerationRequest> requests,
+                                                            IntFunction<TokenListener> listeners) {
         long start = System.nanoTime();
+        List<CompletableFuture<GenerationResult>> futures;
+        try {
+            futures = scheduler.submit(requests, i -> measured(start, listeners.apply(i)), timeout.toNanos());
+        } catch (OverloadedException e) {
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            requests.forEach(r -> observer.requestFailed(elapsed, Failure.OVERLOADED));
+            throw e;
+        }
+        for (int i = 0; i < futures.size(); i++) {
+            GenerationRequest request = requests.get(i);
+            futures.get(i).whenComplete((result, error) -> {
+                Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+                if (result != null) {
+                    observer.requestFinished(elapsed, request.promptTokens().length, result.generatedTokens().length,
+                            result.finishReason());
+                } else {
+                    observer.requestFailed(elapsed, Failure.of(error));
+                }
+            });
+        }
+        return futures;
+    }
+
+    /** The listener, timing the first token and the gaps between tokens for the observer. */
+    private TokenListener measured(long start, TokenListener listener) {
         long[] previous = {0};
-        TokenListener measured = (index, token, text) -> {
+        return (index, token, text) -> {
             long now = System.nanoTime();
             if (index == 0) {
                 observer.firstToken(Duration.ofNanos(now - start));
@@ -49,29 +78,5 @@ public class GenerationService {
             previous[0] = now;
             listener.onToken(index, token, text);
         };
-        CompletableFuture<GenerationResult> future;
-        try {
-            future = scheduler.submit(request, measured, timeout.toNanos());
-        } catch (OverloadedException e) {
-            observer.requestFailed(Duration.ofNanos(System.nanoTime() - start), Failure.OVERLOADED);
-            throw e;
-        }
-        future.whenComplete((result, error) -> {
-            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-            if (result != null) {
-                observer.requestFinished(elapsed, request.promptTokens().length, result.generatedTokens().length,
-                        result.finishReason());
-            } else {
-                observer.requestFailed(elapsed, Failure.of(error));
-            }
-        });
-        return future;
-    }
-
-    private static RuntimeException unwrap(Throwable cause) {
-        if (cause instanceof RuntimeException r) {
-            return r;
-        }
-        return new IllegalStateException(cause);
     }
 }

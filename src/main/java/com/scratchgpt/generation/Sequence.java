@@ -18,6 +18,7 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 final class Sequence {
 
     final GenerationRequest request;
+    final SequenceGroup group;
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     final long submittedNanos = System.nanoTime();
     final long deadlineNanos;
@@ -31,15 +32,17 @@ final class Sequence {
     private final int[] tokens;
     private final int[] tokenStartByte;
     private KVCache cache;
+    private boolean admitted;
     private int windowStart; // the cache holds tokens[windowStart, windowStart + cache.length())
     private int length;
     private int generated;
     private int textBytes;
     private FinishReason finish;
 
-    Sequence(GenerationRequest request, int contextLength, GPT2Tokenizer tokenizer, TokenListener listener,
-             long deadlineNanos) {
+    Sequence(GenerationRequest request, SequenceGroup group, int contextLength, GPT2Tokenizer tokenizer,
+             TokenListener listener, long deadlineNanos) {
         this.request = request;
+        this.group = group;
         this.tokenizer = tokenizer;
         this.listener = listener;
         this.contextLength = contextLength;
@@ -60,8 +63,17 @@ final class Sequence {
         return Math.min(contextLength, Math.max(1, tokens.length - 1));
     }
 
-    void attach(KVCache cache) {
+    /** Gives the sequence its cache; true the first time (a sequence that gave its cache back gets another). */
+    boolean attach(KVCache cache) {
+        boolean first = !admitted;
         this.cache = cache;
+        admitted = true;
+        return first;
+    }
+
+    /** Takes the cache away, once it has been given back to the pool. */
+    void detach() {
+        cache = null;
     }
 
     KVCache cache() {
@@ -97,6 +109,22 @@ final class Sequence {
     int pendingTokens() {
         int start = Math.max(0, length - contextLength);
         return start != windowStart ? length - start : length - windowStart - cache.length();
+    }
+
+    /**
+     * True while the model re-reads a window it has run before: past the context, after each new token the
+     * window slid and every position changed. Its rows cost as much as a prompt's, for every token.
+     */
+    boolean recomputing() {
+        return generated > 0 && pendingTokens() > 1;
+    }
+
+    /**
+     * True when the cache holds nothing this sequence will read again: past the context, once it has taken
+     * its token, the window slides and the next step re-reads all of it from position 0.
+     */
+    boolean windowSlid() {
+        return generated > 0 && Math.max(0, length - contextLength) != windowStart;
     }
 
     /** True when the model has seen every token, so the last step's logits predict the next one. */

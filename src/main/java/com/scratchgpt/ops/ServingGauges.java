@@ -35,9 +35,9 @@ class ServingGauges implements MeterBinder {
         Gauge.builder("gpt.process.physical", Pointer::physicalBytes)
                 .description("Resident memory of the whole process, as JavaCPP reads it").baseUnit("bytes").register(registry);
         Gauge.builder("gpt.generation.requests.running", scheduler, BatchScheduler::running)
-                .description("Requests generating now").register(registry);
+                .description("Sequences generating now").register(registry);
         Gauge.builder("gpt.generation.requests.waiting", scheduler, BatchScheduler::waiting)
-                .description("Requests queued for a generation slot").register(registry);
+                .description("Sequences waiting for a generation slot").register(registry);
         Gauge.builder("gpt.kv.cache.used", scheduler, BatchScheduler::kvCacheUsed)
                 .description("KV-cache positions held by running requests").baseUnit("positions").register(registry);
         Gauge.builder("gpt.kv.cache.memory", scheduler, BatchScheduler::kvCacheBytes)

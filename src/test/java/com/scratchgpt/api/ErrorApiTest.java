@@ -173,6 +173,18 @@ class ErrorApiTest {
     }
 
     @Test
+    void moreCompletionsThanTheQueueCanEverHoldIsA400NamingN() {
+        // 11 prompts x n 8 = 88: a request may run a quarter of the 16 slots and wait in the 64 queue places
+        String prompts = "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\"]";
+        var r = new HttpTestClient(port).postJson("/v1/completions", "{\"prompt\": " + prompts + ", \"max_tokens\": 1, \"n\": 8}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        assertThat(r.raw().headers().firstValue("Retry-After")).isEmpty();
+        assertThat(r.json().get("field").asString()).isEqualTo("n");
+        assertThat(r.json().get("detail").asString()).contains("88").contains("at most 68");
+    }
+
+    @Test
     void unsupportedMediaTypeIs415Problem() {
         var r = new HttpTestClient(port).post("/generate", "text/plain", "Hello");
         assertThat(r.status()).isEqualTo(415);

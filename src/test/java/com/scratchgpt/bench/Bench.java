@@ -31,6 +31,7 @@ import com.scratchgpt.model.Activations;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.KVCache;
+import com.scratchgpt.model.KVCachePool;
 import com.scratchgpt.model.Linear;
 import com.scratchgpt.model.SequenceChunk;
 import com.scratchgpt.model.Tensor;
@@ -46,6 +47,8 @@ import tools.jackson.databind.json.JsonMapper;
  * same run, each figure as a ratio to its ceiling; and the PyTorch reference with a KV cache side by side.
  *
  * <p>Run: {@code ./mvnw -Pbench verify} (writes target/bench/results.md). Not part of the tests.
+ * {@code -Dbench.args=--past-context}: only the cost of steps that recompute a window past the context
+ * beside decoding sequences, which chose BatchScheduler.RECOMPUTE_ROWS_IN_COMPANY.
  */
 public final class Bench {
 
@@ -62,6 +65,13 @@ public final class Bench {
         line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d, load average %s",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), memTotal(), System.getProperty("java.version"),
                 org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads(), loadAverage());
+        GPTModel model = TorchInitializer.initialize(cfg, 123);
+        if (options.contains("--past-context")) {
+            // only the steps past the context: ./mvnw -Pbench verify -Dbench.args=--past-context
+            pastContextSteps(model, 7);
+            write();
+            return;
+        }
         double bandwidth = readBandwidth(reps);
         double gemmPeak = gemmPeak(reps);
         line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
@@ -74,7 +84,6 @@ public final class Bench {
             write();
             return;
         }
-        GPTModel model = TorchInitializer.initialize(cfg, 123);
 
         long weightBytes = weightBytesReadPerToken(model);
         double decodeCeiling = bandwidth / weightBytes;
@@ -207,6 +216,58 @@ public final class Bench {
             }
         }
         return best;
+    }
+
+    /**
+     * Past the context each new token recomputes the whole window (1024 rows): what a step costs when 4
+     * decoding rows carry R of those rows (attending to a full window), against the 4 rows alone, and what
+     * a recomputed token then costs in all, in 4-row steps' worth. Rounds over every R, medians.
+     */
+    static void pastContextSteps(GPTModel model, int rounds) {
+        int ctx = model.config().contextLength();
+        int[] chunkRows = {0, 16, 32, 64, 128, 512};
+        Activations act = new Activations(model.config(), 16 + ctx, 16);
+        KVCachePool pool = new KVCachePool(model.config(), 5 * ctx);
+        List<KVCache> decoding = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            decoding.add(pool.allocate(ctx));
+        }
+        KVCache window = pool.allocate(ctx);
+        Random random = new Random(1);
+        Map<Integer, List<Double>> millis = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            for (int rows : chunkRows) {
+                List<SequenceChunk> chunks = new ArrayList<>();
+                for (KVCache cache : decoding) { // each decodes its 201st token
+                    cache.clear();
+                    model.forward(List.of(new SequenceChunk(random.ints(200, 0, 50257).toArray(), cache)), act);
+                    chunks.add(new SequenceChunk(new int[] {random.nextInt(50257)}, cache));
+                }
+                if (rows > 0) { // the last rows of a window, attending to all of it
+                    window.clear();
+                    model.forward(List.of(new SequenceChunk(random.ints(ctx - rows, 0, 50257).toArray(), window)), act);
+                    chunks.add(new SequenceChunk(random.ints(rows, 0, 50257).toArray(), window));
+                }
+                long t = System.nanoTime();
+                model.forward(chunks, act);
+                millis.computeIfAbsent(rows, r -> new ArrayList<>()).add((System.nanoTime() - t) / 1e6);
+            }
+        }
+        line("Steps past the context: 4 decoding rows plus R rows of a recomputed %d-token window, medians of %d:", ctx, rounds);
+        line("");
+        line("| R | step | x the 4-row step | a recomputed token: steps, in 4-row steps' worth |");
+        line("| --- | --- | --- | --- |");
+        double alone = median(millis.get(0));
+        for (int rows : chunkRows) {
+            double step = median(millis.get(rows));
+            String token = rows == 0 ? "" : String.format(Locale.ROOT, "%d, %.0f", ctx / rows, ctx / rows * (step - alone) / alone);
+            line("| %d | %.1f ms | %.2f | %s |", rows, step, step / alone, token);
+        }
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 
     /** Generates greedily; returns the time each token arrived. */

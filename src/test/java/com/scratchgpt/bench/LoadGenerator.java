@@ -37,7 +37,10 @@ import com.scratchgpt.ScratchGptApplication;
  * <p>Run: {@code ./mvnw -Pbench verify -Dbench.main=com.scratchgpt.bench.LoadGenerator} (starts the
  * service in-process on a free loopback port), or with {@code -Dbench.args="--url http://127.0.0.1:8080"}
  * against a running one. {@code -Dbench.args="--soak 3000"}: a soak of 3000 short requests instead,
- * reporting the resident memory of the serving process as it goes.
+ * reporting the resident memory of the serving process as it goes. {@code -Dbench.args="--attack NAME"}: one
+ * hostile client's attack ({@code pool-hog}, {@code past-context-1}, {@code past-context}, {@code slow-bodies},
+ * {@code abandoned}, or {@code all} in turn) against the service with its default settings, timing a short
+ * probe request alone and during the attack ({@link Attack}).
  */
 public final class LoadGenerator {
 
@@ -50,11 +53,16 @@ public final class LoadGenerator {
     public static void main(String[] args) throws Exception {
         List<String> a = Arrays.stream(String.join(" ", args).trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
         String url = a.contains("--url") ? a.get(a.indexOf("--url") + 1) : null;
+        String attack = a.contains("--attack") ? a.get(a.indexOf("--attack") + 1) : null;
         ConfigurableApplicationContext app = null;
         if (url == null) {
-            app = SpringApplication.run(ScratchGptApplication.class, "--server.port=0", "--server.address=127.0.0.1",
-                    "--gpt.generation.max-concurrent=32", "--gpt.generation.max-batch=32", "--gpt.generation.max-queue=64",
-                    "--gpt.generation.max-batch-tokens=8192", "--logging.level.root=WARN");
+            // the attacks meet the service as it is configured by default; the load runs batch 32 streams
+            String[] settings = attack != null
+                    ? new String[] {"--server.port=0", "--server.address=127.0.0.1", "--logging.level.root=WARN"}
+                    : new String[] {"--server.port=0", "--server.address=127.0.0.1", "--gpt.generation.max-concurrent=32",
+                        "--gpt.generation.max-batch=32", "--gpt.generation.max-queue=64",
+                        "--gpt.generation.max-batch-tokens=8192", "--logging.level.root=WARN"};
+            app = SpringApplication.run(ScratchGptApplication.class, settings);
             url = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         }
         String host = URI.create(url).getHost();
@@ -63,6 +71,13 @@ public final class LoadGenerator {
         }
         long deadline = System.nanoTime() + MAX_RUN.toNanos();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        if (attack != null) {
+            attacks(client, URI.create(url), attack);
+            if (app != null) {
+                app.close();
+            }
+            return;
+        }
         if (a.contains("--soak")) {
             if (app == null) {
                 throw new IllegalArgumentException("--soak measures this process's memory: run it without --url");
@@ -82,6 +97,15 @@ public final class LoadGenerator {
         flood(client, url, 300, 64, deadline);
         if (app != null) {
             app.close();
+        }
+    }
+
+    /** One attack by name, or all of them in turn ("all"), each once the service has drained the one before. */
+    static void attacks(HttpClient client, URI base, String name) throws Exception {
+        Attack.header();
+        for (Attack attack : name.equals("all") ? List.of(Attack.values()) : List.of(Attack.named(name))) {
+            Attack.awaitIdle(client, base);
+            attack.run(base, client);
         }
     }
 

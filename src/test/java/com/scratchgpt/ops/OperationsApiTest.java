@@ -36,7 +36,8 @@ class OperationsApiTest {
         assertThat(http.get("/actuator/health/liveness").status()).isEqualTo(200);
         JsonNode readiness = http.get("/actuator/health/readiness").json();
         assertThat(readiness.get("status").asString()).isEqualTo("UP");
-        assertThat(readiness.get("components").get("model").get("status").asString()).isEqualTo("UP");
+        assertThat(readiness.get("components").propertyNames()).containsExactlyInAnyOrder("readinessState", "model", "queue");
+        assertThat(readiness.get("components").get("queue").get("status").asString()).isEqualTo("UP");
     }
 
     @Test
