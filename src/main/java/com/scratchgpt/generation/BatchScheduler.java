@@ -26,7 +26,8 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
  * sequences in flight together: a decode position for each generating sequence (so each weight is read
  * once for all of them) plus a chunk of any prompt still being read. Waiting requests are admitted
  * between steps, finished ones leave at once. Each sequence keeps its own KV cache (a range of one pool
- * allocated at start), sampler and seed, so its result does not depend on its company.
+ * allocated at start), sampler and seed, so its result does not depend on its company. An inspection
+ * ({@link #inspect}) takes a slot and its KV positions like a sequence and runs whole between two steps.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -51,11 +52,17 @@ public final class BatchScheduler implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>(); // guarded by lock
+    private final ArrayDeque<QueuedInspection> inspections = new ArrayDeque<>(); // guarded by lock
+    private final Inspector inspector;
     private final List<Sequence> running = new ArrayList<>();         // scheduler thread only
     private final Thread thread;
     private volatile boolean stopped;
     private volatile int runningCount;
     private int cursor; // rotates which running sequences go first when more are running than fit a step
+
+    /** An inspection waiting for the scheduler's thread. */
+    private record QueuedInspection(InspectionRequest request, long deadlineNanos, CompletableFuture<Inspection> result) {
+    }
 
     public BatchScheduler(GPTModel model, GPT2Tokenizer tokenizer, Limits limits, GenerationObserver observer) {
         int ctx = model.config().contextLength();
@@ -70,6 +77,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.pool = new KVCachePool(model.config(), limits.kvCacheTokens());
         this.act = new Activations(model.config(), limits.maxBatch() + Math.max(limits.prefillChunk(), ctx),
                 limits.maxBatch());
+        this.inspector = new Inspector(model, tokenizer);
         this.thread = new Thread(this::run, "gpt-scheduler");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -86,19 +94,42 @@ public final class BatchScheduler implements AutoCloseable {
         }
         lock.lock();
         try {
-            if (stopped) {
-                throw new OverloadedException("the service is shutting down", 5);
-            }
-            if (runningCount + waiting.size() >= limits.maxConcurrent() + limits.maxQueue()) {
-                throw new OverloadedException("all " + limits.maxConcurrent() + " generation slots and "
-                        + limits.maxQueue() + " queue places are taken", 1);
-            }
+            refuseWhenFull();
             waiting.add(seq);
             work.signal();
         } finally {
             lock.unlock();
         }
         return seq.result;
+    }
+
+    /**
+     * Queues one inspection; the future completes with it, or exceptionally on deadline or cancel. It counts
+     * against the same slots and queue as generation.
+     */
+    public CompletableFuture<Inspection> inspect(InspectionRequest request, long timeoutNanos) {
+        inspector.check(request);
+        QueuedInspection item = new QueuedInspection(request, System.nanoTime() + timeoutNanos, new CompletableFuture<>());
+        lock.lock();
+        try {
+            refuseWhenFull();
+            inspections.add(item);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return item.result();
+    }
+
+    /** Under the lock: refuses new work when shutting down or when every slot and queue place is taken. */
+    private void refuseWhenFull() {
+        if (stopped) {
+            throw new OverloadedException("the service is shutting down", 5);
+        }
+        if (runningCount + waiting.size() + inspections.size() >= limits.maxConcurrent() + limits.maxQueue()) {
+            throw new OverloadedException("all " + limits.maxConcurrent() + " generation slots and "
+                    + limits.maxQueue() + " queue places are taken", 1);
+        }
     }
 
     /** Runs one request to the end on the calling thread's behalf. */
@@ -113,7 +144,7 @@ public final class BatchScheduler implements AutoCloseable {
     public int waiting() {
         lock.lock();
         try {
-            return waiting.size();
+            return waiting.size() + inspections.size();
         } finally {
             lock.unlock();
         }
@@ -131,6 +162,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void run() {
         while (!stopped) {
             try {
+                runInspection();
                 if (!admit()) {
                     continue;
                 }
@@ -149,7 +181,7 @@ public final class BatchScheduler implements AutoCloseable {
     private boolean admit() {
         lock.lock();
         try {
-            while (running.isEmpty() && waiting.isEmpty() && !stopped) {
+            while (running.isEmpty() && waiting.isEmpty() && inspections.isEmpty() && !stopped) {
                 work.awaitUninterruptibly();
             }
             Iterator<Sequence> it = waiting.iterator();
@@ -181,6 +213,53 @@ public final class BatchScheduler implements AutoCloseable {
             return !running.isEmpty();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Runs the first queued inspection when a slot and its KV positions are free, whole, between two steps;
+     * drops those past their deadline or cancelled.
+     */
+    private void runInspection() {
+        QueuedInspection item;
+        KVCache cache;
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            inspections.removeIf(i -> {
+                if (now - i.deadlineNanos() > 0) {
+                    i.result().completeExceptionally(new DeadlineExceededException("the inspection waited past its deadline"));
+                }
+                return i.result().isDone();
+            });
+            item = inspections.peek();
+            if (item == null || running.size() >= limits.maxConcurrent()) {
+                return;
+            }
+            cache = pool.allocate(item.request().tokens().length);
+            if (cache == null) {
+                return; // wait for running sequences to give positions back
+            }
+            inspections.poll();
+        } finally {
+            lock.unlock();
+        }
+        runningCount = running.size() + 1;
+        Inspection result = null;
+        RuntimeException failure = null;
+        try {
+            result = inspector.inspect(item.request(), cache, act);
+        } catch (RuntimeException e) {
+            log.error("inspection failed", e);
+            failure = e;
+        } finally {
+            pool.release(cache);
+            runningCount = running.size();
+        }
+        if (failure != null) {
+            item.result().completeExceptionally(failure);
+        } else {
+            item.result().complete(result);
         }
     }
 
@@ -280,6 +359,8 @@ public final class BatchScheduler implements AutoCloseable {
                 s.result.completeExceptionally(new CancellationException("the service is shutting down"));
             }
             waiting.clear();
+            inspections.forEach(i -> i.result().completeExceptionally(new CancellationException("the service is shutting down")));
+            inspections.clear();
         } finally {
             lock.unlock();
         }

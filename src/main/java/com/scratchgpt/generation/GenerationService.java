@@ -23,7 +23,18 @@ public class GenerationService {
 
     /** Blocks until the request is done; throws OverloadedException, DeadlineExceededException or CancellationException. */
     public GenerationResult generate(GenerationRequest request) {
-        CompletableFuture<GenerationResult> future = submit(request, TokenListener.NONE);
+        return await(submit(request, TokenListener.NONE));
+    }
+
+    /**
+     * One forward pass over a prompt, showing what the model computes, under the same slots, queue and deadline as
+     * generation; blocks until done and throws as {@link #generate} does.
+     */
+    public Inspection inspect(InspectionRequest request) {
+        return await(scheduler.inspect(request, timeout.toNanos()));
+    }
+
+    private static <T> T await(CompletableFuture<T> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {
