@@ -31,7 +31,8 @@ import jakarta.validation.constraints.Min;
  */
 @Validated
 @ConfigurationProperties("gpt")
-public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation) {
+public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation,
+                            @Valid @DefaultValue Inspect inspect) {
 
     /**
      * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
@@ -63,6 +64,14 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
                              @Min(1) @DefaultValue("16") int maxBatch,
                              @Min(1) @DefaultValue("8192") int maxBatchTokens,
                              @Min(1) @DefaultValue("512") int prefillChunk) {
+    }
+
+    /**
+     * @param maxTokens the longest prompt POST /inspect takes (also bounded by the model's context): its answer grows
+     *                  with the square of it (attention) and its logit lens costs layers x tokens products with the
+     *                  output head
+     */
+    public record Inspect(@Min(1) @DefaultValue("128") int maxTokens) {
     }
 
     /** One of the {@link GPTPreset} names. */

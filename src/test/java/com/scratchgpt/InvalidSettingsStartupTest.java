@@ -49,7 +49,8 @@ class InvalidSettingsStartupTest {
             "gpt.generation.max-concurrent=0        | Invalid setting gpt.generation.max-concurrent=0: must be greater than or equal to 1",
             "gpt.generation.max-queue=-1            | Invalid setting gpt.generation.max-queue=-1: must be greater than or equal to 0",
             "gpt.generation.max-batch=0             | Invalid setting gpt.generation.max-batch=0: must be greater than or equal to 1",
-            "gpt.generation.prefill-chunk=0         | Invalid setting gpt.generation.prefill-chunk=0: must be greater than or equal to 1"})
+            "gpt.generation.prefill-chunk=0         | Invalid setting gpt.generation.prefill-chunk=0: must be greater than or equal to 1",
+            "gpt.inspect.max-tokens=0               | Invalid setting gpt.inspect.max-tokens=0: must be greater than or equal to 1"})
     void eachKindOfBadSettingIsOneLine(String setting, String expected) {
         assertThat(analysisOfStarting("--" + setting).getDescription()).isEqualTo(expected);
     }
