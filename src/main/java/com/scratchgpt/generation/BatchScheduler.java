@@ -27,7 +27,8 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
  * once for all of them) plus a chunk of any prompt still being read. Waiting requests are admitted
  * between steps, finished ones leave at once. Each sequence keeps its own KV cache (a range of one pool
  * allocated at start), sampler and seed, so its result does not depend on its company. An inspection
- * ({@link #inspect}) takes a slot and its KV positions like a sequence and runs whole between two steps.
+ * ({@link #inspect}) takes a slot and its KV positions like a sequence and runs whole between two steps; while
+ * sequences are generating, inspections get at most half of the thread's time.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -59,6 +60,7 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean stopped;
     private volatile int runningCount;
     private int cursor; // rotates which running sequences go first when more are running than fit a step
+    private long inspectionDebtNanos; // steps still owed to the running sequences for the last inspection's time
 
     /** An inspection waiting for the scheduler's thread. */
     private record QueuedInspection(InspectionRequest request, long deadlineNanos, CompletableFuture<Inspection> result) {
@@ -166,7 +168,9 @@ public final class BatchScheduler implements AutoCloseable {
                 if (!admit()) {
                     continue;
                 }
+                long stepStart = System.nanoTime();
                 step();
+                inspectionDebtNanos -= System.nanoTime() - stepStart;
             } catch (RuntimeException | Error e) {
                 log.error("generation step failed; failing the sequences in it", e);
                 for (Sequence s : running) {
@@ -218,7 +222,9 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * Runs the first queued inspection when a slot and its KV positions are free, whole, between two steps;
-     * drops those past their deadline or cancelled.
+     * drops those past their deadline or cancelled. While sequences are running, one runs only once they have had as
+     * much time for their steps as the inspection before it took: an inspection of a long prompt lasts seconds, and
+     * back-to-back ones would otherwise leave the running sequences one token each.
      */
     private void runInspection() {
         QueuedInspection item;
@@ -233,7 +239,8 @@ public final class BatchScheduler implements AutoCloseable {
                 return i.result().isDone();
             });
             item = inspections.peek();
-            if (item == null || running.size() >= limits.maxConcurrent()) {
+            if (item == null || running.size() >= limits.maxConcurrent()
+                    || (!running.isEmpty() && inspectionDebtNanos > 0)) {
                 return;
             }
             cache = pool.allocate(item.request().tokens().length);
@@ -245,6 +252,7 @@ public final class BatchScheduler implements AutoCloseable {
             lock.unlock();
         }
         runningCount = running.size() + 1;
+        long start = System.nanoTime();
         Inspection result = null;
         RuntimeException failure = null;
         try {
@@ -255,6 +263,7 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             pool.release(cache);
             runningCount = running.size();
+            inspectionDebtNanos = System.nanoTime() - start;
         }
         if (failure != null) {
             item.result().completeExceptionally(failure);
