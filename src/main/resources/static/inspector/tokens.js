@@ -1,11 +1,13 @@
 // Tokens and loss: the prompt's tokens as chips with their ids, shaded by each one's loss, and the perplexity.
 import { element, ink, shade, tokenText } from './format.js';
 
+// the loss of a uniform guess over GPT-2's vocabulary, ln(50257): the darkest shade, as surprised as knowing nothing
+const UNIFORM_LOSS = Math.log(50257);
+
 export function render(inspection) {
   const list = document.getElementById('tokens');
   list.replaceChildren();
   const perToken = inspection.loss.perToken;
-  const worst = Math.max(1e-9, ...perToken);
   inspection.tokens.forEach((token, i) => {
     // token i's loss is perToken[i - 1]: the first token has nothing before it to be predicted from
     const loss = i === 0 ? null : perToken[i - 1];
@@ -13,8 +15,8 @@ export function render(inspection) {
     chip.dataset.id = token.id;
     chip.append(element('span', 'chip-text', tokenText(token.text)), element('span', 'chip-id', `#${token.id}`));
     if (loss !== null) {
-      chip.style.background = shade(loss / worst);
-      chip.style.color = ink(loss / worst);
+      chip.style.background = shade(loss / UNIFORM_LOSS);
+      chip.style.color = ink(loss / UNIFORM_LOSS);
       chip.append(element('span', 'chip-loss', loss.toFixed(2)));
     }
     chip.title = loss === null ? `id ${token.id}; the first token has no loss`
