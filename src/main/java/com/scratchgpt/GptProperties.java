@@ -34,7 +34,7 @@ import jakarta.validation.constraints.Min;
 @Validated
 @ConfigurationProperties("gpt")
 public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultValue Generation generation,
-                            @Valid @DefaultValue Http http) {
+                            @Valid @DefaultValue Http http, @Valid @DefaultValue Inspect inspect) {
 
     /**
      * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
@@ -89,6 +89,14 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
      */
     public record Http(@DurationMin(nanos = 0, inclusive = false, message = "must be longer than 0")
                        @DefaultValue("20s") Duration bodyTimeout) {
+    }
+
+    /**
+     * @param maxTokens the longest prompt POST /inspect takes (also bounded by the model's context): its answer grows
+     *                  with the square of it (attention) and its logit lens costs layers x tokens products with the
+     *                  output head
+     */
+    public record Inspect(@Min(1) @DefaultValue("128") int maxTokens) {
     }
 
     /** One of the {@link GPTPreset} names. */

@@ -53,7 +53,8 @@ class InvalidSettingsStartupTest {
             "gpt.generation.max-request-share=0     | Invalid setting gpt.generation.max-request-share=0: must be greater than 0",
             "gpt.generation.max-request-share=1.5   | Invalid setting gpt.generation.max-request-share=1.5: must be less than or equal to 1",
             "gpt.generation.max-tokens-past-context=-1 | Invalid setting gpt.generation.max-tokens-past-context=-1: must be greater than or equal to 0",
-            "gpt.http.body-timeout=0s               | Invalid setting gpt.http.body-timeout=0s: must be longer than 0"})
+            "gpt.http.body-timeout=0s               | Invalid setting gpt.http.body-timeout=0s: must be longer than 0",
+            "gpt.inspect.max-tokens=0               | Invalid setting gpt.inspect.max-tokens=0: must be greater than or equal to 1"})
     void eachKindOfBadSettingIsOneLine(String setting, String expected) {
         assertThat(analysisOfStarting("--" + setting).getDescription()).isEqualTo(expected);
     }

@@ -1,6 +1,7 @@
 package com.scratchgpt.generation;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -28,6 +29,8 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
  * between steps, fairly between requests ({@link FairQueue}), finished ones leave at once. Each sequence
  * keeps its own KV cache (a range of one pool allocated at start), sampler and seed, so its result does
  * not depend on its company.
+ * An inspection ({@link #inspect}) claims a slot like a request of one sequence, takes its KV positions and
+ * runs whole between two steps; while sequences are generating, inspections get at most half of the thread's time.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -95,11 +98,18 @@ public final class BatchScheduler implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
     private final FairQueue queue;                             // guarded by lock
+    private final ArrayDeque<QueuedInspection> inspections = new ArrayDeque<>(); // guarded by lock
+    private final Inspector inspector;
     private final List<Sequence> running = new ArrayList<>();  // scheduler thread only
     private final Thread thread;
     private volatile boolean stopped;
     private volatile int runningCount;
     private int cursor; // rotates which running sequences go first when more are running than fit a step
+    private long inspectionDebtNanos; // steps still owed to the running sequences for the last inspection's time
+
+    /** An inspection waiting for the scheduler's thread. */
+    private record QueuedInspection(InspectionRequest request, long deadlineNanos, CompletableFuture<Inspection> result) {
+    }
 
     public BatchScheduler(GPTModel model, GPT2Tokenizer tokenizer, Limits limits, GenerationObserver observer) {
         int ctx = model.config().contextLength();
@@ -120,6 +130,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.pool = new KVCachePool(model.config(), limits.kvCacheTokens());
         this.act = new Activations(model.config(), limits.maxBatch() + Math.max(limits.prefillChunk(), ctx),
                 limits.maxBatch());
+        this.inspector = new Inspector(model, tokenizer);
         this.thread = new Thread(this::run, "gpt-scheduler");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -165,6 +176,27 @@ public final class BatchScheduler implements AutoCloseable {
         return sequences.stream().map(seq -> seq.result).toList();
     }
 
+    /**
+     * Queues one inspection; the future completes with it, or exceptionally on deadline or cancel. It claims a
+     * slot as a request of one sequence does, so it counts against the same slots and queue as generation.
+     */
+    public CompletableFuture<Inspection> inspect(InspectionRequest request, long timeoutNanos) {
+        inspector.check(request);
+        QueuedInspection item = new QueuedInspection(request, System.nanoTime() + timeoutNanos, new CompletableFuture<>());
+        lock.lock();
+        try {
+            if (stopped) {
+                throw new OverloadedException("the service is shutting down", 5);
+            }
+            queue.claimSlot();
+            inspections.add(item);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return item.result();
+    }
+
     /** Runs one request to the end on the calling thread's behalf. */
     public GenerationResult generate(GenerationRequest request) {
         return submit(request, TokenListener.NONE, TimeUnit.HOURS.toNanos(1)).join();
@@ -177,7 +209,7 @@ public final class BatchScheduler implements AutoCloseable {
     public int waiting() {
         lock.lock();
         try {
-            return queue.size();
+            return queue.size() + inspections.size();
         } finally {
             lock.unlock();
         }
@@ -191,7 +223,7 @@ public final class BatchScheduler implements AutoCloseable {
     public Occupancy occupancy() {
         lock.lock();
         try {
-            return new Occupancy(runningCount, queue.size(), queue.slotsClaimed(), limits.maxConcurrent(),
+            return new Occupancy(runningCount, queue.size() + inspections.size(), queue.slotsClaimed(), limits.maxConcurrent(),
                     queue.queuePlacesTaken(), limits.maxQueue());
         } finally {
             lock.unlock();
@@ -210,10 +242,13 @@ public final class BatchScheduler implements AutoCloseable {
     private void run() {
         while (!stopped) {
             try {
+                runInspection();
                 if (!admit()) {
                     continue;
                 }
+                long stepStart = System.nanoTime();
                 step();
+                inspectionDebtNanos -= System.nanoTime() - stepStart;
             } catch (RuntimeException | Error e) {
                 log.error("generation step failed; failing the sequences in it", e);
                 for (Sequence s : running) {
@@ -231,7 +266,7 @@ public final class BatchScheduler implements AutoCloseable {
     private boolean admit() {
         lock.lock();
         try {
-            while (running.isEmpty() && queue.size() == 0 && !stopped) {
+            while (running.isEmpty() && queue.size() == 0 && inspections.isEmpty() && !stopped) {
                 work.awaitUninterruptibly();
             }
             queue.expire(System.nanoTime());
@@ -263,6 +298,68 @@ public final class BatchScheduler implements AutoCloseable {
             return !running.isEmpty();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Runs the first queued inspection when a slot and its KV positions are free, whole, between two steps;
+     * drops those past their deadline or cancelled. While sequences are running, one runs only once they have had as
+     * much time for their steps as the inspection before it took: an inspection of a long prompt lasts seconds, and
+     * back-to-back ones would otherwise leave the running sequences one token each.
+     */
+    private void runInspection() {
+        QueuedInspection item;
+        KVCache cache;
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            inspections.removeIf(i -> {
+                if (now - i.deadlineNanos() > 0) {
+                    i.result().completeExceptionally(new DeadlineExceededException("the inspection waited past its deadline"));
+                }
+                if (i.result().isDone()) {
+                    queue.releaseSlot();
+                    return true;
+                }
+                return false;
+            });
+            item = inspections.peek();
+            if (item == null || running.size() >= limits.maxConcurrent()
+                    || (!running.isEmpty() && inspectionDebtNanos > 0)) {
+                return;
+            }
+            cache = pool.allocate(item.request().tokens().length);
+            if (cache == null) {
+                return; // wait for running sequences to give positions back
+            }
+            inspections.poll();
+        } finally {
+            lock.unlock();
+        }
+        runningCount = running.size() + 1;
+        long start = System.nanoTime();
+        Inspection result = null;
+        RuntimeException failure = null;
+        try {
+            result = inspector.inspect(item.request(), cache, act);
+        } catch (RuntimeException e) {
+            log.error("inspection failed", e);
+            failure = e;
+        } finally {
+            pool.release(cache);
+            runningCount = running.size();
+            inspectionDebtNanos = System.nanoTime() - start;
+            lock.lock();
+            try {
+                queue.releaseSlot();
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (failure != null) {
+            item.result().completeExceptionally(failure);
+        } else {
+            item.result().complete(result);
         }
     }
 
@@ -400,6 +497,8 @@ public final class BatchScheduler implements AutoCloseable {
         try {
             work.signalAll();
             queue.cancelAll("the service is shutting down");
+            inspections.forEach(i -> i.result().completeExceptionally(new CancellationException("the service is shutting down")));
+            inspections.clear();
         } finally {
             lock.unlock();
         }

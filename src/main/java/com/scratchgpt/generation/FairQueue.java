@@ -58,6 +58,23 @@ final class FairQueue {
         return next;
     }
 
+    /**
+     * Claims one slot for an inspection, as for a request of one sequence, or refuses it (429) when that would
+     * take a queue place there is not.
+     */
+    void claimSlot() {
+        if (queuePlaces(slotsClaimed + 1, placesBeyondShare) > limits.maxQueue()) {
+            throw new OverloadedException("the " + limits.maxConcurrent() + " generation slots and " + limits.maxQueue()
+                    + " queue places are all claimed", 1);
+        }
+        slotsClaimed++;
+    }
+
+    /** The inspection that claimed a slot has ended. */
+    void releaseSlot() {
+        slotsClaimed--;
+    }
+
     /** The sequence {@link #next} gave has its slot and its KV cache. */
     void admitted(Sequence seq) {
         waiting.remove(seq);

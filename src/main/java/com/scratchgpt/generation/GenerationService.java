@@ -2,7 +2,9 @@ package com.scratchgpt.generation;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.IntFunction;
 
 import com.scratchgpt.generation.GenerationObserver.Failure;
@@ -32,6 +34,24 @@ public class GenerationService {
 
     public RequestLimits limits() {
         return limits;
+    }
+
+    /**
+     * One forward pass over a prompt, showing what the model computes, under the same slots, queue and deadline as
+     * generation; blocks until done (an inspection is one short forward pass) and throws what the scheduler
+     * ended it with: OverloadedException, DeadlineExceededException or CancellationException.
+     */
+    public Inspection inspect(InspectionRequest request) {
+        CompletableFuture<Inspection> future = scheduler.inspect(request, timeout.toNanos());
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException failure ? failure : new IllegalStateException(e.getCause());
+        }
     }
 
     /**

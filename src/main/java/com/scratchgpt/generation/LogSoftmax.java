@@ -14,15 +14,7 @@ final class LogSoftmax {
 
     /** The chosen token's log-probability and the {@code top} most likely alternatives. */
     static TokenLogprob of(FloatBuffer logits, int offset, int vocab, int chosen, int top, GPT2Tokenizer tokenizer) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits.get(offset + i));
-        }
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            sum += Math.exp(logits.get(offset + i) - max);
-        }
-        double logZ = max + Math.log(sum);
+        double logZ = logNormalizer(logits, offset, vocab);
         int[] best = topIndices(logits, offset, vocab, top);
         List<TokenLogprob.Alternative> alternatives = new ArrayList<>(best.length);
         for (int t : best) {
@@ -31,8 +23,21 @@ final class LogSoftmax {
         return new TokenLogprob(chosen, tokenizer.tokenText(chosen), logits.get(offset + chosen) - logZ, alternatives);
     }
 
+    /** log(sum(exp(logits))) over one row: a token's log-probability is its logit minus this. */
+    static double logNormalizer(FloatBuffer logits, int offset, int vocab) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits.get(offset + i));
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits.get(offset + i) - max);
+        }
+        return max + Math.log(sum);
+    }
+
     /** Indices of the n largest values, largest first (lower index first on ties). */
-    private static int[] topIndices(FloatBuffer logits, int offset, int vocab, int n) {
+    static int[] topIndices(FloatBuffer logits, int offset, int vocab, int n) {
         int k = Math.min(n, vocab);
         int[] idx = new int[k];
         float[] val = new float[k];

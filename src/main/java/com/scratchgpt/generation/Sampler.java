@@ -4,33 +4,112 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
-/** Picks the next token from one row of logits. */
+/**
+ * Picks the next token from one row of logits. What it draws from is {@link #distribution}: sampling and
+ * the inspector's {@code sampledProb} read the same numbers.
+ */
 public interface Sampler {
 
     /** @param logits the buffer holding the row; {@code offset} its first element; {@code vocab} its length */
     int sample(FloatBuffer logits, int offset, int vocab);
 
+    /** The distribution {@link #sample} draws from for this row of logits; valid until the sampler's next call. */
+    Distribution distribution(FloatBuffer logits, int offset, int vocab);
+
     /** The seeds' choice: the most likely token (the first one on ties, as torch.argmax). */
-    Sampler ARGMAX = (logits, offset, vocab) -> {
-        int best = 0;
-        float max = logits.get(offset);
-        for (int i = 1; i < vocab; i++) {
-            float v = logits.get(offset + i);
-            if (v > max) {
-                max = v;
-                best = i;
-            }
-        }
-        return best;
-    };
+    Sampler ARGMAX = new Argmax();
 
     /** Greedy for temperature 0, otherwise sampling with the request's filters and seed. */
     static Sampler of(GenerationRequest r) {
-        if (r.greedy()) {
+        return of(r.temperature(), r.topK(), r.topP(), r.seed());
+    }
+
+    /** Greedy for temperature 0, otherwise sampling with these filters; a null seed draws a random one. */
+    static Sampler of(double temperature, Integer topK, Double topP, Long seed) {
+        if (temperature == 0.0) {
             return ARGMAX;
         }
-        long seed = r.seed() != null ? r.seed() : new SplittableRandom().nextLong();
-        return new Categorical(r.temperature(), r.topK(), r.topP(), new SplittableRandom(seed));
+        long s = seed != null ? seed : new SplittableRandom().nextLong();
+        return new Categorical(temperature, topK, topP, new SplittableRandom(s));
+    }
+
+    /**
+     * The tokens a sampler may draw, most likely first, and their weights: token {@code i} is drawn with
+     * probability {@code weight(i) / total()}; every other token never.
+     */
+    final class Distribution {
+        private final int[] tokens;
+        private final double[] weights;
+        private final int kept;
+        private final double total;
+
+        Distribution(int[] tokens, double[] weights, int kept, double total) {
+            this.tokens = tokens;
+            this.weights = weights;
+            this.kept = kept;
+            this.total = total;
+        }
+
+        /** How many tokens may be drawn. */
+        public int kept() {
+            return kept;
+        }
+
+        public int token(int i) {
+            return tokens[i];
+        }
+
+        /** The probability that a draw gives {@code token}: 0 for a token filtered out. */
+        public double probability(int token) {
+            for (int i = 0; i < kept; i++) {
+                if (tokens[i] == token) {
+                    return weights[i] / total;
+                }
+            }
+            return 0.0;
+        }
+
+        /** One draw, u uniform in [0, 1): the first token whose cumulative weight passes u * total. */
+        int draw(double u) {
+            double rest = u * total;
+            for (int i = 0; i < kept; i++) {
+                rest -= weights[i];
+                if (rest < 0) {
+                    return tokens[i];
+                }
+            }
+            return tokens[kept - 1];
+        }
+    }
+
+    /** Temperature 0: all the probability on the largest logit. */
+    final class Argmax implements Sampler {
+
+        private Argmax() {
+        }
+
+        @Override
+        public int sample(FloatBuffer logits, int offset, int vocab) {
+            return argmax(logits, offset, vocab);
+        }
+
+        @Override
+        public Distribution distribution(FloatBuffer logits, int offset, int vocab) {
+            return new Distribution(new int[] {argmax(logits, offset, vocab)}, new double[] {1.0}, 1, 1.0);
+        }
+
+        private static int argmax(FloatBuffer logits, int offset, int vocab) {
+            int best = 0;
+            float max = logits.get(offset);
+            for (int i = 1; i < vocab; i++) {
+                float v = logits.get(offset + i);
+                if (v > max) {
+                    max = v;
+                    best = i;
+                }
+            }
+            return best;
+        }
     }
 
     /**
@@ -43,6 +122,7 @@ public interface Sampler {
         private final Double topP;
         private final SplittableRandom random;
         private long[] order = new long[0];
+        private int[] tokens = new int[0];
         private double[] weights = new double[0];
 
         Categorical(double temperature, Integer topK, Double topP, SplittableRandom random) {
@@ -54,8 +134,14 @@ public interface Sampler {
 
         @Override
         public int sample(FloatBuffer logits, int offset, int vocab) {
+            return distribution(logits, offset, vocab).draw(random.nextDouble());
+        }
+
+        @Override
+        public Distribution distribution(FloatBuffer logits, int offset, int vocab) {
             if (order.length != vocab) {
                 order = new long[vocab];
+                tokens = new int[vocab];
                 weights = new double[vocab];
             }
             // most likely first: sort (value, index) pairs packed into longs
@@ -69,7 +155,8 @@ public interface Sampler {
             double max = logits.get(offset + index(order[0])) / temperature;
             double total = 0;
             for (int i = 0; i < kept; i++) {
-                weights[i] = Math.exp(logits.get(offset + index(order[i])) / temperature - max);
+                tokens[i] = index(order[i]);
+                weights[i] = Math.exp(logits.get(offset + tokens[i]) / temperature - max);
                 total += weights[i];
             }
             if (topP != null) {
@@ -84,14 +171,7 @@ public interface Sampler {
                 kept = nucleus;
                 total = cumulative;
             }
-            double u = random.nextDouble() * total;
-            for (int i = 0; i < kept; i++) {
-                u -= weights[i];
-                if (u < 0) {
-                    return index(order[i]);
-                }
-            }
-            return index(order[kept - 1]);
+            return new Distribution(tokens, weights, kept, total);
         }
 
         private static int index(long packed) {

@@ -168,6 +168,44 @@ public final class GPTModel {
         }
     }
 
+    /**
+     * The seeds' forward for one sequence, tokens (T) at positions 0..T-1, showing the probe what each block
+     * computed: its attention weights and, through final_norm and out_head, the logits its residual stream
+     * would give (the logit lens). The same layers as {@link #forward(List, Activations)}, which stays free of
+     * any probe. The cache must be empty and hold T positions, {@code act} T rows; {@code lens} is a
+     * {@link #logitLensBuffer} for at least T tokens.
+     */
+    public void inspect(int[] tokens, KVCache cache, Activations act, Tensor lens, InspectionProbe probe) {
+        if (cache.length() != 0) {
+            throw new IllegalArgumentException("an inspection starts from an empty cache");
+        }
+        int t = tokens.length;
+        int vocab = cfg.vocabSize();
+        if ((long) Blas.paddedRows(t) * vocab > lens.length()) {
+            throw new IllegalArgumentException("the logit-lens buffer holds fewer than " + t + " rows of logits");
+        }
+        act.start(List.of(new SequenceChunk(tokens, cache)));
+        embed(act);                                      // x = tok_emb(in_idx) + pos_emb(positions): (T, emb)
+        for (int layer = 0; layer < trfBlocks.length; layer++) {
+            trfBlocks[layer].forward(act);               // x = trf_blocks[layer](x): (T, emb)
+            // the one chunk starts at position 0, so act.scores holds this block's (heads, T, T) weights
+            // until the next block's attention overwrites them
+            probe.attentionWeights(layer, act.scores.buffer(), cfg.nHeads(), t);
+            if (layer == trfBlocks.length - 1 || probe.wantsLogitLens(layer)) {
+                // act.normed is free until the next block's norm1 writes it
+                finalNorm.forward(act, act.x, act.normed); // final_norm(x): (T, emb)
+                outHead.forward(act.normed, lens, t);      // out_head(...): (T, vocab)
+                probe.logitLens(layer, lens.buffer(), t, vocab);
+            }
+        }
+        cache.advance(t);
+    }
+
+    /** A buffer for {@link #inspect}'s logits of up to {@code tokens} positions: (rows, vocab), rows padded as Linear runs them. */
+    public Tensor logitLensBuffer(int tokens) {
+        return Tensor.zeros(Blas.paddedRows(tokens), cfg.vocabSize());
+    }
+
     /** act.x (rows, emb): row = tok_emb[token] + pos_emb[position], each chunk's positions following its cache. */
     private void embed(Activations act) {
         int e = cfg.embDim();

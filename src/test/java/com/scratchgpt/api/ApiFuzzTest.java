@@ -30,13 +30,15 @@ import tools.jackson.databind.JsonNode;
 class ApiFuzzTest {
 
     static final List<String> ENDPOINTS = List.of("/generate", "/generate/stream", "/tokenize", "/detokenize",
-            "/v1/completions");
+            "/v1/completions", "/inspect");
     static final List<String> SEEDS = List.of(
             "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 2, \"temperature\": 0.5, \"topK\": 5, \"topP\": 0.9, \"seed\": 1, \"stop\": [\"x\"], \"logprobs\": 2}",
             "{\"promptTokens\": [15496, 11, 314], \"maxNewTokens\": 1}",
             "{\"text\": \"Hello\"}",
             "{\"tokens\": [15496, 11]}",
-            "{\"model\": \"gpt2-small\", \"prompt\": [\"a\", [1, 2]], \"max_tokens\": 2, \"n\": 2, \"stop\": \"b\", \"echo\": true}");
+            "{\"model\": \"gpt2-small\", \"prompt\": [\"a\", [1, 2]], \"max_tokens\": 2, \"n\": 2, \"stop\": \"b\", \"echo\": true}",
+            "{\"prompt\": \"Hello, I am\", \"top\": 3, \"layers\": [0, 11], \"logitLens\": false, \"temperature\": 0.5, \"topK\": 5, \"topP\": 0.9}",
+            "{\"promptTokens\": [15496, 11], \"attention\": false}");
     static final String[] VALUES = {"null", "-1", "0", "1", "2147483648", "-9999999999999", "1e309", "0.5", "true",
             "\"\"", "\"x\"", "[]", "[-1]", "[50257]", "[[]]", "{}", "\"\\u0000\"", "\"\\ud800\"", "[1.5]", "NaN"};
 

@@ -40,7 +40,8 @@ class OddInputsTest {
             "/detokenize", Set.of("tokens"),
             "/v1/completions", Set.of("model", "prompt", "max_tokens", "temperature", "top_p", "top_k", "stop", "seed", "logprobs",
                     "echo", "n", "stream", "stream_options", "user", "suffix", "best_of", "logit_bias", "presence_penalty",
-                    "frequency_penalty"));
+                    "frequency_penalty"),
+            "/inspect", Set.of("prompt", "promptTokens", "top", "attention", "layers", "logitLens", "temperature", "topK", "topP"));
 
     /** What a row expects of the problem's {@code field}: this name, none (the body as a whole), or either. */
     private static final String NO_FIELD = "";
@@ -56,15 +57,15 @@ class OddInputsTest {
 
     /** Values of the wrong JSON type for fields of each type; one field alone is at fault whichever endpoint reads it. */
     private static final Map<List<String>, List<String>> WRONG_TYPES = Map.of(
-            List.of("maxNewTokens", "topK", "seed", "logprobs", "max_tokens", "n", "best_of"),
+            List.of("maxNewTokens", "topK", "seed", "logprobs", "max_tokens", "n", "best_of", "top"),
             List.of("6.5", "\"6\"", "true", "[]", "{}", "99999999999999999999"),
             List.of("temperature", "topP", "top_p", "presence_penalty"),
             List.of("\"0.5\"", "true", "[]", "{}"),
             List.of("text", "model", "user", "suffix"),
             List.of("123", "true", "[]", "{}"),
-            List.of("echo", "stream"),
+            List.of("echo", "stream", "attention", "logitLens"),
             List.of("1", "\"true\"", "{}"),
-            List.of("promptTokens", "tokens"),
+            List.of("promptTokens", "tokens", "layers"),
             List.of("\"abc\"", "1", "{}", "[1.5]", "[true]", "[null]", "[[1]]", "[\"1\"]"),
             List.of("stream_options", "logit_bias"),
             List.of("1", "\"x\"", "[]"),

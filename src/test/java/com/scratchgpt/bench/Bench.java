@@ -26,6 +26,8 @@ import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
+import com.scratchgpt.generation.Inspection;
+import com.scratchgpt.generation.InspectionRequest;
 import com.scratchgpt.generation.SimpleGenerator;
 import com.scratchgpt.model.Activations;
 import com.scratchgpt.model.GPTConfig;
@@ -49,6 +51,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Run: {@code ./mvnw -Pbench verify} (writes target/bench/results.md). Not part of the tests.
  * {@code -Dbench.args=--past-context}: only the cost of steps that recompute a window past the context
  * beside decoding sequences, which chose BatchScheduler.RECOMPUTE_ROWS_IN_COMPANY.
+ * {@code -Dbench.args=--inspect} measures POST /inspect's work instead ({@link #inspectMode}); {@code --quick} takes
+ * fewer repetitions.
  */
 public final class Bench {
 
@@ -59,6 +63,10 @@ public final class Bench {
         List<String> options = Arrays.stream(args).flatMap(a -> Arrays.stream(a.trim().split("\\s+"))).toList();
         boolean quick = options.contains("--quick");
         int reps = quick ? 2 : 5;
+        if (options.contains("--inspect")) {
+            inspectMode(reps);
+            return;
+        }
         line("# ScratchGPT benchmark, %s", LocalDateTime.now().withNano(0));
         line("");
         GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
@@ -169,6 +177,87 @@ public final class Bench {
 
     static void write() throws IOException {
         Path out = Path.of("target", "bench", "results.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, REPORT.toString());
+        System.out.println("\nwrote " + out);
+    }
+
+    /**
+     * POST /inspect's work on GPT-2 small, through the scheduler as the endpoint runs it: one inspection of 16, 64 and
+     * 128 tokens (all attention, the logit lens at every layer) against the GEMM ceiling of its matrix products, its
+     * parts (without the lens; the prompt's forward alone), the answer written as JSON; then the decode rate with
+     * nobody inspecting against the bandwidth ceiling, and while another client inspects 128-token prompts back to
+     * back. Writes target/bench/inspect.md.
+     */
+    static void inspectMode(int reps) throws Exception {
+        line("# ScratchGPT benchmark: POST /inspect, %s", LocalDateTime.now().withNano(0));
+        line("");
+        GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
+        GPTModel model = TorchInitializer.initialize(cfg, 123);
+        line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d; load average before: %s",
+                Runtime.getRuntime().availableProcessors(), cpuModel(), memTotal(), System.getProperty("java.version"),
+                org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads(), loadAverage());
+        double bandwidth = readBandwidth(reps);
+        double gemmPeak = gemmPeak(reps);
+        double decodeCeiling = bandwidth / weightBytesReadPerToken(model);
+        line("Memory read bandwidth %.1f GB/s, GEMM peak %.0f GFLOP/s (best of %d); decode ceiling %.1f tokens/s",
+                bandwidth / 1e9, gemmPeak / 1e9, reps, decodeCeiling);
+        line("");
+        line("| prompt | one inspection | its GEMM ceiling | ratio | without the lens | the prompt's forward | answer as JSON |");
+        line("| --- | --- | --- | --- | --- | --- | --- |");
+        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
+        JsonMapper json = JsonMapper.builder().build();
+        int[] all = java.util.stream.IntStream.range(0, cfg.nLayers()).toArray();
+        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
+                new BatchScheduler.Limits(16, 16, 64, 16 * 1024, 512), GenerationObserver.NONE)) {
+            for (int t : new int[] {16, 64, 128}) {
+                int[] prompt = new Random(t).ints(t, 0, 50257).toArray();
+                InspectionRequest full = new InspectionRequest(prompt, 10, all, true, 1.0, null, null);
+                InspectionRequest noLens = new InspectionRequest(prompt, 10, new int[0], false, 1.0, null, null);
+                Inspection[] last = new Inspection[1];
+                double inspect = bestOf(reps, () -> last[0] = scheduler.inspect(full, TimeUnit.HOURS.toNanos(1)).join());
+                double withoutLens = bestOf(reps, () -> scheduler.inspect(noLens, TimeUnit.HOURS.toNanos(1)).join());
+                double forward = bestPrefill(model, t, reps);
+                double serialise = bestOf(reps, () -> json.writeValueAsBytes(last[0]));
+                // the prompt's forward plus the output head at every layer and position: 2 FLOPs a multiply-add
+                double flops = flopsPerPromptToken(cfg, t) * t + 2.0 * cfg.nLayers() * t * cfg.embDim() * cfg.vocabSize();
+                line("| %d tokens | %.0f ms | %.0f ms | %.2f | %.0f ms | %.0f ms | %.0f ms (%.1f MB) |", t, inspect * 1e3,
+                        flops / gemmPeak * 1e3, flops / gemmPeak / inspect, withoutLens * 1e3, forward * 1e3,
+                        serialise * 1e3, json.writeValueAsBytes(last[0]).length / 1e6);
+            }
+            line("");
+            int[] prompt4 = tokenizer.encode("Hello, I am");
+            generate(scheduler, prompt4, 16); // warm-up
+            double alone = 0;
+            for (int r = 0; r < reps; r++) {
+                long[] times = generate(scheduler, prompt4, 128);
+                alone = Math.max(alone, 127 / ((times[127] - times[0]) / 1e9));
+            }
+            line("| decode, batch 1, 128 new tokens | tokens/s | ratio to the bandwidth ceiling |");
+            line("| --- | --- | --- |");
+            line("| nobody inspecting | %.1f | %.2f |", alone, alone / decodeCeiling);
+            // another client inspects 128-token prompts back to back while this one decodes
+            java.util.concurrent.atomic.AtomicBoolean decoding = new java.util.concurrent.atomic.AtomicBoolean(true);
+            int[] inspected = {0};
+            InspectionRequest busy = new InspectionRequest(new Random(128).ints(128, 0, 50257).toArray(), 10, all, true,
+                    1.0, null, null);
+            Thread inspector = new Thread(() -> {
+                while (decoding.get()) {
+                    scheduler.inspect(busy, TimeUnit.HOURS.toNanos(1)).join();
+                    inspected[0]++;
+                }
+            });
+            inspector.start();
+            long[] times = generate(scheduler, prompt4, 128);
+            decoding.set(false);
+            inspector.join();
+            double shared = 127 / ((times[127] - times[0]) / 1e9);
+            line("| another client inspecting 128 tokens back to back (%d inspections) | %.1f | %.2f |", inspected[0],
+                    shared, shared / decodeCeiling);
+        }
+        line("");
+        line("Load average after: %s", loadAverage());
+        Path out = Path.of("target", "bench", "inspect.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, REPORT.toString());
         System.out.println("\nwrote " + out);

@@ -1,0 +1,58 @@
+package com.scratchgpt.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.generation.BatchScheduler;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * /inspect shares generation's slots and queue: with the one slot taken by a generation and no queue, an inspection
+ * gets 429 with Retry-After; once the slot is free again it is served. One slot, no queue and a 3 s deadline (the same
+ * context as OverloadApiTest). The deadline of a queued inspection is InspectionTest's.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+class InspectLimitsTest {
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    BatchScheduler scheduler;
+
+    @Test
+    void anInspectionBeyondTheSlotsAndTheQueueGets429ThenIsServedOnceTheSlotIsFree() throws Exception {
+        HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
+        CompletableFuture<HttpResponse<String>> generation = HttpClient.newHttpClient()
+                .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 1);
+
+        var refused = new HttpTestClient(port).postJson("/inspect", "{\"prompt\": \"Hello, I am\"}");
+        JsonNode problem = ProblemAssertions.assertProblem(refused, 429);
+        assertThat(problem.get("detail").asString()).isEqualTo("all 1 generation slots and 0 queue places are taken");
+        assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
+
+        assertThat(generation.get().statusCode()).as("the generation ends at its deadline").isEqualTo(503);
+        await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 0);
+        var served = new HttpTestClient(port).postJson("/inspect", "{\"prompt\": \"Hello, I am\", \"attention\": false}");
+        assertThat(served.status()).as(served.body()).isEqualTo(200);
+        assertThat(served.json().get("next").get("top").get(0).get("token").asInt()).isEqualTo(27018);
+        assertThat(scheduler.kvCacheUsed()).isZero();
+    }
+}
