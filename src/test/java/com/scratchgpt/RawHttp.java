@@ -78,6 +78,9 @@ public final class RawHttp {
         int at = 0;
         while (true) {
             int lineEnd = text.indexOf("\r\n", at);
+            if (lineEnd < 0) {
+                throw new AssertionError("a chunked answer cut short before its last chunk: " + text);
+            }
             int size = Integer.parseInt(text.substring(at, lineEnd).trim(), 16);
             if (size == 0) {
                 return out.toByteArray();

@@ -13,6 +13,7 @@ import org.springframework.web.bind.annotation.RestController;
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * /error, where the container sends the errors nothing else answered: a method it refuses (TRACE: 405), an error
@@ -23,8 +24,18 @@ import jakarta.servlet.http.HttpServletRequest;
 @RestController
 class ErrorPage implements ErrorController {
 
+    private final JsonMapper json;
+
+    ErrorPage(JsonMapper json) {
+        this.json = json;
+    }
+
+    /**
+     * The problem as bytes with their length: after a failed read (a bad chunk) Tomcat closes the connection once the
+     * error page is written, before the last chunk of a chunked answer.
+     */
     @RequestMapping("${server.error.path:/error}")
-    ResponseEntity<ProblemDetail> error(HttpServletRequest request) {
+    ResponseEntity<byte[]> error(HttpServletRequest request) {
         HttpStatus status = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) instanceof Integer code
                 ? HttpStatus.resolve(code) : null;
         String path = (String) request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI);
@@ -34,11 +45,17 @@ class ErrorPage implements ErrorController {
         }
         // the error dispatch itself may be a GET: the client's method is among the error attributes
         String method = request.getAttribute(RequestDispatcher.ERROR_METHOD) instanceof String m ? m : request.getMethod();
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail(status, method));
-        problem.setTitle(status.getReasonPhrase());
+        boolean bodyUnread = request.getAttribute(RequestBodyDeadline.BODY_UNREAD) != null;
+        if (bodyUnread) { // the client's fault, which Tomcat reports as a failure of its own
+            status = HttpStatus.BAD_REQUEST;
+        }
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status,
+                bodyUnread ? "request body: could not be read to its end" : detail(status, method));
+        problem.setTitle(bodyUnread ? "Malformed request body" : status.getReasonPhrase());
         problem.setInstance(instance(path));
         ProblemHandler.addOpenAiError(problem, path);
-        return ResponseEntity.status(status).contentType(ProblemHandler.PROBLEM_JSON).body(problem);
+        byte[] body = json.writeValueAsBytes(problem);
+        return ResponseEntity.status(status).contentType(ProblemHandler.PROBLEM_JSON).contentLength(body.length).body(body);
     }
 
     private static String detail(HttpStatus status, String method) {

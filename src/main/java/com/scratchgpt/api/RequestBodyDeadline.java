@@ -34,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * deadline for the whole body ({@code gpt.http.body-timeout}): a client sending its body slowly holds a
  * connection, never a worker thread, and is answered 408 once the deadline has passed. With the whole body
  * in, the request goes on down the chain (an asynchronous dispatch) reading the body from memory as it would
- * have from the client; a read that failed (the size limit, a client gone) fails again at the same point.
+ * have from the client; a read that failed (a bad chunk, a client gone) is answered 400 here.
  * Runs before {@link RequestBodyLimits}, which then refuses from memory what is too large or not UTF-8; it holds
  * no more than that limit of a body, and leaves a body announced larger to be refused without being read.
  */
@@ -44,6 +44,8 @@ class RequestBodyDeadline extends OncePerRequestFilter {
 
     /** The request attribute holding the body read ahead, for the dispatch that goes on with it. */
     private static final String BODY = RequestBodyDeadline.class.getName() + ".body";
+    /** Set on a request whose body could not be read (a bad chunk): what ErrorPage answers 400 for. */
+    static final String BODY_UNREAD = RequestBodyDeadline.class.getName() + ".unread";
 
     private final long timeoutMillis;
     private final JsonMapper json;
@@ -53,8 +55,8 @@ class RequestBodyDeadline extends OncePerRequestFilter {
         this.json = json;
     }
 
-    /** What was read of a body: its bytes, and the failure that ended the read early, if one did. */
-    private record ReadAhead(byte[] bytes, IOException failure) {
+    /** A body read ahead whole (or just past the size limit, for RequestBodyLimits to refuse). */
+    private record ReadAhead(byte[] bytes) {
     }
 
     @Override
@@ -101,7 +103,11 @@ class RequestBodyDeadline extends OncePerRequestFilter {
         void start() throws IOException {
             async.addListener(this);
             in = request.getInputStream();
-            in.setReadListener(this);
+            try {
+                in.setReadListener(this); // reads at once what has arrived, and may fail on it
+            } catch (RuntimeException e) {
+                goOn(new IOException(e));
+            }
         }
 
         @Override
@@ -121,8 +127,8 @@ class RequestBodyDeadline extends OncePerRequestFilter {
                         return;
                     }
                 }
-            } catch (IOException e) {
-                goOn(e);
+            } catch (IOException | RuntimeException e) { // Tomcat's isReady fails on a bad chunk unchecked
+                goOn(e instanceof IOException io ? io : new IOException(e));
             }
         }
 
@@ -138,33 +144,51 @@ class RequestBodyDeadline extends OncePerRequestFilter {
 
         private void goOn(IOException failure) {
             if (settled.compareAndSet(false, true)) {
-                request.setAttribute(BODY, new ReadAhead(body.toByteArray(), failure));
+                if (failure != null) { // a bad chunk or a client gone: the connection cannot carry on after it
+                    request.setAttribute(BODY_UNREAD, failure);
+                    answer(HttpStatus.BAD_REQUEST, "Malformed request body", "request body: could not be read to its end");
+                    return;
+                }
+                request.setAttribute(BODY, new ReadAhead(body.toByteArray()));
                 async.dispatch();
             }
         }
 
         @Override
-        public void onTimeout(AsyncEvent event) throws IOException {
+        public void onTimeout(AsyncEvent event) {
             if (settled.compareAndSet(false, true)) {
-                String path = request.getRequestURI();
                 long expected = request.getContentLengthLong();
-                ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.REQUEST_TIMEOUT, "request body: "
-                        + body.size() + (expected > 0 ? " of " + expected : "") + " bytes arrived within "
-                        + timeoutMillis + " ms (gpt.http.body-timeout)");
-                problem.setTitle("Request Timeout");
-                problem.setInstance(URI.create(path));
-                ProblemHandler.addOpenAiError(problem, path);
-                response.setStatus(HttpStatus.REQUEST_TIMEOUT.value());
-                response.setHeader(HttpHeaders.CONNECTION, "close"); // the rest of the body is never read
+                answer(HttpStatus.REQUEST_TIMEOUT, "Request Timeout", "request body: " + body.size()
+                        + (expected > 0 ? " of " + expected : "") + " bytes arrived within " + timeoutMillis
+                        + " ms (gpt.http.body-timeout)");
+            }
+        }
+
+        /** Answers from here, whole, with its length, and closes the connection: the rest of the body is never read. */
+        private void answer(HttpStatus status, String title, String detail) {
+            String path = request.getRequestURI();
+            ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+            problem.setTitle(title);
+            problem.setInstance(URI.create(path));
+            ProblemHandler.addOpenAiError(problem, path);
+            byte[] bytes = json.writeValueAsBytes(problem);
+            try {
+                response.setStatus(status.value());
+                response.setHeader(HttpHeaders.CONNECTION, "close");
                 response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-                json.writeValue(response.getOutputStream(), problem);
+                response.setContentLength(bytes.length);
+                response.getOutputStream().write(bytes);
+                response.flushBuffer(); // committed: after a failed read Tomcat would otherwise answer 500 over it
+            } catch (IOException e) {
+                // the client is gone: nobody to answer
+            } finally {
                 async.complete();
             }
         }
 
         @Override
         public void onError(AsyncEvent event) {
-            settled.set(true); // the connection failed: nobody to answer
+            goOn(new IOException(event.getThrowable())); // Tomcat reports a bad chunk here before the read listener
         }
 
         @Override
@@ -195,34 +219,24 @@ class RequestBodyDeadline extends OncePerRequestFilter {
     private static final class ReplayedBody extends ServletInputStream {
 
         private final ByteArrayInputStream bytes;
-        private final IOException failure;
 
         ReplayedBody(ReadAhead body) {
             this.bytes = new ByteArrayInputStream(body.bytes());
-            this.failure = body.failure();
         }
 
         @Override
-        public int read() throws IOException {
-            int b = bytes.read();
-            if (b < 0 && failure != null) {
-                throw failure;
-            }
-            return b;
+        public int read() {
+            return bytes.read();
         }
 
         @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            int n = bytes.read(buffer, offset, length);
-            if (n < 0 && failure != null) {
-                throw failure;
-            }
-            return n;
+        public int read(byte[] buffer, int offset, int length) {
+            return bytes.read(buffer, offset, length);
         }
 
         @Override
         public boolean isFinished() {
-            return bytes.available() == 0 && failure == null;
+            return bytes.available() == 0;
         }
 
         @Override

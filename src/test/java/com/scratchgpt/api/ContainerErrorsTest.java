@@ -83,5 +83,6 @@ class ContainerErrorsTest {
                 + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
         assertThat(answer.status()).as(answer.text()).isEqualTo(400);
         ProblemAssertions.assertProblemJson(answer.header("Content-Type"), answer.text());
+        assertThat(HttpTestClient.parse(answer.text()).get("title").asString()).isEqualTo("Malformed request body");
     }
 }

@@ -148,7 +148,10 @@ class InspectionTest {
     void inspectionsBetweenStepsLeaveARunningGenerationUnchanged() {
         GPTModel model = model("tiny-hf-bf16");
         int[] prompt = InspectionReference.of("tiny-hf-bf16").promptTokens();
-        try (BatchScheduler scheduler = TestModels.scheduler(model)) {
+        int ctx = model.config().contextLength();
+        // room in the queue for all 30 inspections: how many wait at once depends on the machine's speed
+        try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER, new BatchScheduler.Limits(4, 4, 32, 4 * ctx, 512),
+                GenerationObserver.NONE)) {
             int[] alone = scheduler.generate(GenerationRequest.greedy(prompt, 30)).generatedTokens();
             List<CompletableFuture<Inspection>> inspections = new ArrayList<>();
             // each token queues an inspection of another prompt, run between this generation's steps
