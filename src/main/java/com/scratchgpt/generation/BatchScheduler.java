@@ -91,12 +91,13 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * Prompt positions whose logits one output-head product computes when a prompt is scored; their (rows, vocab)
-     * floats are held at once, 51.5 MB for GPT-2's vocabulary, allocated when the first prompt is scored. Measured on
-     * GPT-2 small (Bench --score: the head over the 511 scored positions of a 512-token step, on a busy machine):
-     * 10.8 ms a position in products of 16 rows, 4.8 ms of 64, 4.3 ms of 128, 2.9 ms of 256 (0.98 of the GEMM peak
-     * measured in the same run): sgemm packs the whole (vocab, emb) matrix for each product, which few rows do not repay.
+     * floats are held at once, 25.7 MB for GPT-2's vocabulary, allocated when the first prompt is scored. sgemm packs
+     * the whole (vocab, emb) matrix for each product, which few rows do not repay. Measured on GPT-2 small (Bench
+     * --score: the head over the 511 scored positions of a 512-token step, two runs on a machine at load 7 to 15),
+     * ratio to the GEMM peak of the same run: products of 16 rows 0.26 and 0.39, 64 rows 0.58 and 0.87, 128 rows 0.65
+     * and 1.15, 256 rows 0.98 and 1.04; 256 rows would hold twice the memory for no gain the noise lets one see.
      */
-    static final int PROMPT_LOGIT_ROWS = 256;
+    static final int PROMPT_LOGIT_ROWS = 128;
 
     private static final Logger log = LoggerFactory.getLogger(BatchScheduler.class);
 
