@@ -81,6 +81,20 @@ await check('logprobs come back in the completions shape', async () => {
   assert.deepEqual(lp.text_offset, [0, 8]);
 });
 
+await check('echo with logprobs and max_tokens 0 scores the prompt, the first token null', async () => {
+  const c = await client.completions.create({
+    model: 'gpt2-small', prompt: 'Hello, I am', max_tokens: 0, temperature: 0, logprobs: 1, echo: true,
+  });
+  const choice = c.choices[0];
+  assert.equal(choice.text, 'Hello, I am');
+  assert.equal(choice.finish_reason, 'length');
+  assert.deepEqual(choice.logprobs.tokens, ['Hello', ',', ' I', ' am']);
+  assert.equal(choice.logprobs.token_logprobs[0], null);
+  assert.equal(choice.logprobs.top_logprobs[0], null);
+  assert.ok(choice.logprobs.token_logprobs.slice(1).every((lp) => lp < 0));
+  assert.deepEqual(choice.logprobs.text_offset, [0, 5, 6, 8]);
+});
+
 await check('streaming yields the same text and ends cleanly', async () => {
   const stream = await client.completions.create({
     model: 'gpt2-small', prompt: 'Hello, I am', max_tokens: 6, temperature: 0, stream: true,

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -106,6 +107,13 @@ public final class HttpTestClient {
         return post(path, "application/json", body);
     }
 
+    /** POSTs JSON without waiting for the answer: a request that holds the server while the test goes on. */
+    public CompletableFuture<Response> postJsonAsync(String path, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).thenApply(HttpTestClient::response);
+    }
+
     public Response post(String path, String contentType, String body) {
         return post(path, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
@@ -130,12 +138,15 @@ public final class HttpTestClient {
         }
     }
 
+    private static Response response(HttpResponse<byte[]> r) {
+        return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
+                new String(r.body(), StandardCharsets.UTF_8), r.body(), r);
+    }
+
     private Response send(HttpRequest.Builder builder) {
         try {
-            HttpResponse<byte[]> r = client.send(builder.timeout(Duration.ofSeconds(120)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""),
-                    new String(r.body(), StandardCharsets.UTF_8), r.body(), r);
+            return response(client.send(builder.timeout(Duration.ofSeconds(120)).build(),
+                    HttpResponse.BodyHandlers.ofByteArray()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -50,6 +50,22 @@ public final class InspectionReference {
         return out;
     }
 
+    /** The cross-entropy of each prompt token after the first under the logits of the position before it. */
+    public double[] perTokenLoss() {
+        JsonNode perToken = reference.get("loss").get("per_token");
+        double[] out = new double[perToken.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = perToken.get(i).asDouble();
+        }
+        return out;
+    }
+
+    /** The most likely next token at each prompt position under the model's logits, with its probability: [token, prob]. */
+    public JsonNode mostLikelyNext(int position) {
+        JsonNode lens = reference.get("logit_lens");
+        return lens.get(lens.size() - 1).get(position).get(0);
+    }
+
     /** The sampler setting the reference's sampledProb was computed for: temperature, top_k, top_p (null when unset). */
     public JsonNode sampler() {
         return reference.get("sampler");

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.scratchgpt.generation.FinishReason;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.TokenLogprob;
+import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import io.swagger.v3.oas.annotations.media.Schema;
 
@@ -35,26 +36,42 @@ record Completion(String id, String object, long created, String model, List<Cho
                     @JsonProperty("top_logprobs") List<Map<String, Double>> topLogprobs,
                     @JsonProperty("text_offset") List<Integer> textOffset) {
 
-        /** The result's log-probabilities in OpenAI's columns, offsets counted from {@code offset}; null when not asked for. */
-        static Logprobs of(GenerationResult r, int offset) {
+        /**
+         * A choice's log-probabilities in OpenAI's columns; null when not asked for. With {@code scoredPrompt} (echo:
+         * the result of the choice's prompt that scored it), the prompt's tokens come first, the first with null
+         * log-probabilities since nothing predicts it; then the result's generated tokens, whose text starts at
+         * {@code generatedOffset} of the choice's text. Each offset is where the token's text starts in the choice's text.
+         */
+        static Logprobs of(GenerationResult r, GenerationResult scoredPrompt, int generatedOffset, GPT2Tokenizer tokenizer) {
             if (r.logprobs() == null) {
                 return null;
             }
-            List<String> tokens = new ArrayList<>();
-            List<Double> values = new ArrayList<>();
-            List<Map<String, Double>> tops = new ArrayList<>();
-            List<Integer> offsets = new ArrayList<>();
-            int at = offset;
-            for (TokenLogprob lp : r.logprobs()) {
-                tokens.add(lp.text());
-                values.add(lp.logprob());
-                Map<String, Double> top = new LinkedHashMap<>();
-                lp.top().forEach(a -> top.putIfAbsent(a.text(), a.logprob()));
-                tops.add(top);
-                offsets.add(at);
-                at += lp.text().length();
+            Logprobs out = new Logprobs(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            if (scoredPrompt != null && scoredPrompt.promptLogprobs() != null) {
+                int[] prompt = scoredPrompt.promptTokens();
+                int[] offsets = tokenizer.textOffsets(prompt);
+                out.tokens.add(tokenizer.tokenText(prompt[0]));
+                out.tokenLogprobs.add(null);
+                out.topLogprobs.add(null);
+                out.textOffset.add(offsets[0]);
+                for (int i = 1; i < prompt.length; i++) {
+                    out.add(scoredPrompt.promptLogprobs().get(i - 1), offsets[i]);
+                }
             }
-            return new Logprobs(tokens, values, tops, offsets);
+            int[] offsets = tokenizer.textOffsets(r.generatedTokens());
+            for (int i = 0; i < offsets.length; i++) {
+                out.add(r.logprobs().get(i), generatedOffset + offsets[i]);
+            }
+            return out;
+        }
+
+        private void add(TokenLogprob lp, int offset) {
+            tokens.add(lp.text());
+            tokenLogprobs.add(lp.logprob());
+            Map<String, Double> top = new LinkedHashMap<>();
+            lp.top().forEach(a -> top.putIfAbsent(a.text(), a.logprob()));
+            topLogprobs.add(top);
+            textOffset.add(offset);
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 
 import com.scratchgpt.generation.GenerationResult;
+import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 /**
  * The answer to one POST /v1/completions request, whole or as a stream of chunks, every object with the
@@ -14,20 +15,26 @@ import com.scratchgpt.generation.GenerationResult;
  * vLLM does), so that clients reading until {@code [DONE]} stop there.
  */
 record CompletionReply(String id, long created, String model, CompletionRequest.Choices choices, boolean echo,
-                       boolean includeUsage) implements EventStream.Feed {
+                       boolean includeUsage, GPT2Tokenizer tokenizer) implements EventStream.Feed {
 
-    static CompletionReply to(CompletionRequest request, CompletionRequest.Choices choices, String servedModel) {
+    static CompletionReply to(CompletionRequest request, CompletionRequest.Choices choices, String servedModel,
+                              GPT2Tokenizer tokenizer) {
         return new CompletionReply("cmpl-" + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, servedModel, choices, request.echoed(), request.includeUsage());
+                System.currentTimeMillis() / 1000, servedModel, choices, request.echoed(), request.includeUsage(), tokenizer);
     }
 
-    /** The whole completion: one choice per result, in order. */
+    /**
+     * The whole completion: one choice per result, in order. With echo, a choice's log-probabilities begin with its
+     * prompt's, scored once by the prompt's first choice.
+     */
     Completion whole(List<GenerationResult> results) {
         List<Completion.Choice> out = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
             String prefix = echoedPrompt(i);
-            out.add(new Completion.Choice(prefix + r.generatedText(), i, Completion.Logprobs.of(r, prefix.length()),
+            GenerationResult scoredPrompt = echo ? results.get(choices.firstOfPrompt(i)) : null;
+            out.add(new Completion.Choice(prefix + r.generatedText(), i,
+                    Completion.Logprobs.of(r, scoredPrompt, prefix.length(), tokenizer),
                     Completion.Choice.finishReason(r.finishReason())));
         }
         return new Completion(id, Completion.OBJECT, created, model, out, Completion.Usage.of(results, choices));

@@ -35,7 +35,11 @@ record CompletionRequest(
         @Schema(description = "Return this many top log-probabilities per token: 0 to 20 (OpenAI allows up to 5)",
                 minimum = "0", maximum = "20")
         Integer logprobs,
-        @Schema(description = "Prepend the prompt to each choice's text", example = "false") Boolean echo,
+        @Schema(description = "Prepend the prompt to each choice's text; with logprobs, the prompt's tokens lead the "
+                + "log-probabilities too (the first token's null), as the prompt is scored: with max_tokens 0 only that. "
+                + "With logprobs: not streamed, and the prompt at most the model's context (one token more with max_tokens 0)",
+                example = "false")
+        Boolean echo,
         @Schema(description = "Completions per prompt; prompts x n at most what one request may hold", example = "1")
         Integer n,
         @Schema(example = "false") Boolean stream,
@@ -75,6 +79,11 @@ record CompletionRequest(
             return promptTexts.get(choice / n);
         }
 
+        /** The first choice of this choice's prompt: the one that scores the prompt when echo asks for its log-probabilities. */
+        int firstOfPrompt(int choice) {
+            return choice - choice % n;
+        }
+
         /** Whether this choice is the first of its prompt, which counts the prompt's tokens once in usage. */
         boolean firstOfItsPrompt(int choice) {
             return choice % n == 0;
@@ -89,6 +98,11 @@ record CompletionRequest(
         return Boolean.TRUE.equals(echo);
     }
 
+    /** echo with logprobs: the prompt's tokens are scored and reported before the generated ones, as OpenAI did. */
+    boolean scoresPrompt() {
+        return echoed() && logprobs != null;
+    }
+
     boolean includeUsage() {
         return streamOptions != null && Boolean.TRUE.equals(streamOptions.includeUsage());
     }
@@ -100,8 +114,9 @@ record CompletionRequest(
             throw new InvalidFieldException("n", "must be between 1 and " + MAX_N + ", got " + choicesPerPrompt);
         }
         refuseWhatIsNotImplemented(choicesPerPrompt);
-        if (echoed() && logprobs != null) {
-            throw new InvalidFieldException("echo", "echo with logprobs is not supported: prompt tokens get no log-probabilities here");
+        if (scoresPrompt() && streamed()) {
+            throw new InvalidFieldException("echo", "echo with logprobs is not streamed: the prompt's log-probabilities come "
+                    + "in the whole answer; leave out stream");
         }
         List<GenerateRequest> prompts = prompts();
         int completions = prompts.size() * choicesPerPrompt;
@@ -120,11 +135,21 @@ record CompletionRequest(
             } catch (InvalidFieldException e) {
                 throw e.renamed(OPENAI_NAMES.getOrDefault(e.field(), e.field()));
             }
+            // the model reads the prompt (but its last token, when nothing is generated) in one window: past the
+            // context the seeds' crop would drop its first tokens before they were read, and they could not be scored
+            int scorable = limits.contextLength() + (r.maxNewTokens() == 0 ? 1 : 0);
+            if (scoresPrompt() && r.promptTokens().length > scorable) {
+                throw new InvalidFieldException("prompt", "echo with logprobs scores the prompt in one window of the model's "
+                        + limits.contextLength() + "-token context: at most " + limits.contextLength() + " tokens, or "
+                        + (limits.contextLength() + 1) + " with max_tokens 0 (the last is only predicted); this prompt has "
+                        + r.promptTokens().length + " tokens");
+            }
             promptTexts.add(prompt.prompt() != null ? prompt.prompt() : tokenizer.decode(r.promptTokens()));
             for (int k = 0; k < choicesPerPrompt; k++) {
                 Long choiceSeed = r.seed() == null ? null : r.seed() + k;
+                // the prompt's log-probabilities are the same for every choice: its first choice computes them
                 requests.add(new GenerationRequest(r.promptTokens(), r.maxNewTokens(), r.temperature(), r.topK(),
-                        r.topP(), choiceSeed, r.stop(), r.logprobs()));
+                        r.topP(), choiceSeed, r.stop(), r.logprobs(), scoresPrompt() && k == 0));
             }
         }
         return new Choices(promptTexts, choicesPerPrompt, requests);

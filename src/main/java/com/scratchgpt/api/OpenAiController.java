@@ -52,7 +52,12 @@ class OpenAiController {
     }
 
     @Operation(summary = "OpenAI-compatible text completion (plain or streamed with stream: true)",
-            description = "With `stream: true`: unnamed `data:` chunks (the echoed prompts, the text as it comes, one "
+            description = "With `echo` and `logprobs` (not streamed), each choice's `logprobs` begin with the prompt's "
+                    + "tokens, the first with null `token_logprobs` and `top_logprobs`, scored from the logits of the "
+                    + "forward pass that reads the prompt; with `max_tokens: 0` that is all (`finish_reason` `length`). "
+                    + "The model must then read the prompt in one window: at most its context, one token more with "
+                    + "`max_tokens: 0`.\n\n"
+                    + "With `stream: true`: unnamed `data:` chunks (the echoed prompts, the text as it comes, one "
                     + "chunk per choice with its `finish_reason`, the usage with `stream_options.include_usage`), "
                     + "then `data: [DONE]`.\n\n"
                     + "How a stream ends otherwise: past `gpt.generation.timeout` (queueing included), or when the "
@@ -71,14 +76,17 @@ class OpenAiController {
     @PostMapping(path = "/completions", consumes = MediaType.APPLICATION_JSON_VALUE,
             produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
     Object completions(@io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(
-            examples = @ExampleObject(name = "greedy completion",
-                    value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}")))
+            examples = {@ExampleObject(name = "greedy completion",
+                    value = "{\"model\": \"gpt2-small\", \"prompt\": \"Hello, I am\", \"max_tokens\": 6, \"temperature\": 0}"),
+                @ExampleObject(name = "scoring a prompt (echo + logprobs, max_tokens 0)",
+                    value = "{\"prompt\": \"Every effort moves you\", \"echo\": true, \"logprobs\": 1, \"max_tokens\": 0, "
+                            + "\"temperature\": 0}")}))
             @RequestBody CompletionRequest body) {
         if (body.model() != null && !body.model().equals(modelId)) {
             throw new ModelNotFoundException(modelId);
         }
         CompletionRequest.Choices choices = body.toChoices(tokenizer, generation.limits());
-        CompletionReply reply = CompletionReply.to(body, choices, modelId);
+        CompletionReply reply = CompletionReply.to(body, choices, modelId, tokenizer);
         if (body.streamed()) {
             return streams.open(choices.requests(), reply);
         }

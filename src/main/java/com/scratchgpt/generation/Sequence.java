@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 
 import com.scratchgpt.model.KVCache;
 import com.scratchgpt.model.SequenceChunk;
@@ -13,7 +14,8 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 /**
  * One request in flight: its tokens, its KV cache, its sampler and the text generated so far.
  * Each step it offers the tokens the model has not seen yet and, once the model has seen them all,
- * accepts the logits that follow.
+ * accepts the logits that follow. Asked to score its prompt, it also takes the logits of its prompt's
+ * positions as the model reads them; asked for no new token, it ends once its prompt is scored.
  */
 final class Sequence {
 
@@ -29,6 +31,7 @@ final class Sequence {
     private final Sampler sampler;
     private final Continuation text;
     private final List<TokenLogprob> logprobs;
+    private final List<TokenLogprob> promptLogprobs; // token i + 1's under position i's logits, when asked for
     private final int[] tokens;
     private final int[] tokenStartByte;
     private KVCache cache;
@@ -53,7 +56,13 @@ final class Sequence {
         this.sampler = Sampler.of(request);
         this.text = new Continuation(request.stop());
         this.logprobs = request.logprobs() != null ? new ArrayList<>() : null;
-        if (request.maxNewTokens() == 0) {
+        this.promptLogprobs = request.promptLogprobs() ? new ArrayList<>() : null;
+        if (request.promptLogprobs() && readEnd() > contextLength) {
+            // the seeds' crop would drop the first tokens: they could not all be scored in one window
+            throw new IllegalArgumentException("a prompt of " + length + " tokens cannot be scored in a context of "
+                    + contextLength + (request.maxNewTokens() == 0 ? " (the last token is never read)" : ""));
+        }
+        if (request.maxNewTokens() == 0 && promptTokensToScore() == 0) {
             finish = FinishReason.LENGTH;
         }
     }
@@ -95,20 +104,29 @@ final class Sequence {
      * position changes, and the whole window runs again.
      */
     SequenceChunk nextChunk(int maxTokens) {
-        int start = Math.max(0, length - contextLength);
+        int start = Math.max(0, readEnd() - contextLength);
         if (start != windowStart) {
             cache.clear();
             windowStart = start;
         }
         int from = windowStart + cache.length();
-        int to = Math.min(length, from + maxTokens);
+        int to = Math.min(readEnd(), from + maxTokens);
         return new SequenceChunk(Arrays.copyOfRange(tokens, from, to), cache);
     }
 
     /** Tokens the model must still run before this sequence can sample: 1 while decoding. */
     int pendingTokens() {
-        int start = Math.max(0, length - contextLength);
-        return start != windowStart ? length - start : length - windowStart - cache.length();
+        int start = Math.max(0, readEnd() - contextLength);
+        return start != windowStart ? readEnd() - start : readEnd() - windowStart - cache.length();
+    }
+
+    /**
+     * Where the model stops reading: at the last token, whose logits predict the next one; only scoring its prompt,
+     * a sequence needs no logits of its last position, and the model never runs it, so a prompt of context_length + 1
+     * tokens is read in one window, as the book's training windows are (inputs and targets shifted by one).
+     */
+    private int readEnd() {
+        return request.maxNewTokens() == 0 ? length - 1 : length;
     }
 
     /**
@@ -130,6 +148,34 @@ final class Sequence {
     /** True when the model has seen every token, so the last step's logits predict the next one. */
     boolean readyToSample() {
         return windowStart + cache.length() == length;
+    }
+
+    /** Prompt tokens whose log-probability is still to come: all but the first, when asked for. */
+    private int promptTokensToScore() {
+        return promptLogprobs == null ? 0 : request.promptTokens().length - 1 - promptLogprobs.size();
+    }
+
+    /**
+     * Of the chunk the model has just read ({@code chunkLength} tokens), the leading rows whose logits score a prompt
+     * token. The prompt is read in one window, so its positions come in order, from 0, before any token is generated.
+     */
+    int promptRowsToScore(int chunkLength) {
+        return Math.min(chunkLength, promptTokensToScore());
+    }
+
+    /**
+     * Takes the logits of the next {@code rows} prompt positions, (rows, vocab): each scores the prompt token after
+     * it, by the same log-softmax as generated tokens. Once the prompt is scored, a sequence asked for no new token ends.
+     */
+    void acceptPromptLogits(FloatBuffer logits, int rows, int vocab) {
+        int[] prompt = request.promptTokens();
+        int first = promptLogprobs.size();
+        // rows are independent: a whole-vocabulary softmax each, shared among the cores
+        promptLogprobs.addAll(IntStream.range(0, rows).parallel().mapToObj(r -> LogSoftmax.of(logits, r * vocab, vocab,
+                prompt[first + r + 1], request.logprobs(), tokenizer)).toList());
+        if (request.maxNewTokens() == 0 && promptTokensToScore() == 0) {
+            finish = FinishReason.LENGTH;
+        }
     }
 
     /** Takes the logits after the last token: choose, record, and check whether generation ends. */
@@ -170,6 +216,7 @@ final class Sequence {
         int promptLength = request.promptTokens().length;
         int[] out = Arrays.copyOfRange(tokens, promptLength, promptLength + kept);
         return new GenerationResult(request.promptTokens(), out, text.text(), finish,
-                logprobs == null ? null : List.copyOf(logprobs.subList(0, kept)));
+                logprobs == null ? null : List.copyOf(logprobs.subList(0, kept)),
+                promptLogprobs == null ? null : List.copyOf(promptLogprobs));
     }
 }

@@ -131,6 +131,26 @@ public final class GPTModel {
     }
 
     /**
+     * out_head over rows [from, from + count) of the last {@link #forward(List, Activations)} step: the logits each of
+     * those positions gives for the token after it, (count, vocab) into {@code logits}, a {@link #logitLensBuffer} for
+     * at least count tokens. forward applies the head at each chunk's last position only, which is all generation
+     * needs; scoring a prompt needs every position's, at a (vocab, emb) product a row, paid only when asked for.
+     */
+    public void positionLogits(Activations act, int from, int count, Tensor logits) {
+        if (from < 0 || count < 1 || from + count > act.rows) {
+            throw new IllegalArgumentException("rows " + from + ".." + (from + count - 1) + " are not rows of the last step's "
+                    + act.rows);
+        }
+        if ((long) Blas.paddedRows(count) * cfg.vocabSize() > logits.length()) {
+            throw new IllegalArgumentException("the logits buffer holds fewer than " + count + " rows of logits");
+        }
+        int e = cfg.embDim();
+        // out_head reads its rows from the start of a buffer; act.delta is free once the step is done
+        act.delta.copyFrom(act.normed, from * e, 0, count * e); // x = final_norm(x) at those rows: (count, emb)
+        outHead.forward(act.delta, logits, count);                // logits = out_head(x): (count, vocab)
+    }
+
+    /**
      * The seeds' {@code GPTModel.forward(in_idx)}: in_idx (batch, tokens) -> logits (batch, tokens, vocab),
      * positions 0..tokens-1, no cache kept. Each batch row is one chunk with a cache of its own.
      */
@@ -201,7 +221,10 @@ public final class GPTModel {
         cache.advance(t);
     }
 
-    /** A buffer for {@link #inspect}'s logits of up to {@code tokens} positions: (rows, vocab), rows padded as Linear runs them. */
+    /**
+     * A buffer for the logits of up to {@code tokens} positions ({@link #inspect}'s, {@link #positionLogits}'s): (rows,
+     * vocab), rows padded as Linear runs them.
+     */
     public Tensor logitLensBuffer(int tokens) {
         return Tensor.zeros(Blas.paddedRows(tokens), cfg.vocabSize());
     }

@@ -57,6 +57,26 @@ public final class GPT2Tokenizer {
     }
 
     /**
+     * Where each token's text starts in {@link #decode} of them all, in chars (String indices): a token that begins
+     * inside a character split across tokens starts where that character does.
+     */
+    public int[] textOffsets(int[] tokens) {
+        byte[] bytes = decodeBytes(tokens);
+        int[] offsets = new int[tokens.length];
+        int start = 0;   // the token's first byte
+        int decoded = 0; // bytes of whole characters counted so far
+        int chars = 0;
+        for (int i = 0; i < tokens.length; i++) {
+            int whole = Math.max(decoded, completeUtf8Prefix(bytes, start));
+            chars += new String(bytes, decoded, whole - decoded, StandardCharsets.UTF_8).length();
+            decoded = whole;
+            offsets[i] = chars;
+            start += tokenBytes(tokens[i]).length;
+        }
+        return offsets;
+    }
+
+    /**
      * The length of the longest prefix of these bytes that is complete UTF-8: what a stream may emit
      * now without cutting a character in half.
      */

@@ -3,10 +3,6 @@ package com.scratchgpt.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -36,19 +32,16 @@ class InspectLimitsTest {
 
     @Test
     void anInspectionBeyondTheSlotsAndTheQueueGets429ThenIsServedOnceTheSlotIsFree() throws Exception {
-        HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
-        CompletableFuture<HttpResponse<String>> generation = HttpClient.newHttpClient()
-                .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpTestClient.Response> generation = new HttpTestClient(port).postJsonAsync("/generate",
+                "{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}");
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 1);
 
         var refused = new HttpTestClient(port).postJson("/inspect", "{\"prompt\": \"Hello, I am\"}");
         JsonNode problem = ProblemAssertions.assertProblem(refused, 429);
-        assertThat(problem.get("detail").asString()).isEqualTo("all 1 generation slots and 0 queue places are taken");
+        assertThat(problem.get("detail").asString()).isEqualTo("the 1 generation slots and 0 queue places are all claimed");
         assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
 
-        assertThat(generation.get().statusCode()).as("the generation ends at its deadline").isEqualTo(503);
+        assertThat(generation.get().status()).as("the generation ends at its deadline").isEqualTo(503);
         await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 0);
         var served = new HttpTestClient(port).postJson("/inspect", "{\"prompt\": \"Hello, I am\", \"attention\": false}");
         assertThat(served.status()).as(served.body()).isEqualTo(200);

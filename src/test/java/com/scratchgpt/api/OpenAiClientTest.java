@@ -15,7 +15,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The official OpenAI client library (npm package {@code openai}, src/test/node) against the real
- * server: plain and streamed completions, several prompts, n, seeds, logprobs, errors.
+ * server: plain and streamed completions, several prompts, n, seeds, logprobs, a scored prompt, errors.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OpenAiClientTest {
@@ -27,7 +27,7 @@ class OpenAiClientTest {
 
     @Test
     void officialOpenAiClientWorksUnchanged() throws Exception {
-        assertThat(check(port).output()).contains("7 passed, 0 failed");
+        assertThat(check(port).output()).contains("8 passed, 0 failed");
     }
 
     record Run(int exitCode, String output) {

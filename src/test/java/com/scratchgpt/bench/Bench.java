@@ -51,8 +51,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Run: {@code ./mvnw -Pbench verify} (writes target/bench/results.md). Not part of the tests.
  * {@code -Dbench.args=--past-context}: only the cost of steps that recompute a window past the context
  * beside decoding sequences, which chose BatchScheduler.RECOMPUTE_ROWS_IN_COMPANY.
- * {@code -Dbench.args=--inspect} measures POST /inspect's work instead ({@link #inspectMode}); {@code --quick} takes
- * fewer repetitions.
+ * {@code -Dbench.args=--inspect} measures POST /inspect's work instead ({@link #inspectMode}); {@code --score} only
+ * what scoring a prompt costs ({@link #scoreMode}); {@code --quick} takes fewer repetitions.
  */
 public final class Bench {
 
@@ -87,6 +87,15 @@ public final class Bench {
         if (options.contains("--kernels")) {
             // only the weight kernels' table: ./mvnw -Pbench verify -Dbench.args=--kernels
             KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
+            line("");
+            line("Load average after: %s", loadAverage());
+            write();
+            return;
+        }
+
+        if (options.contains("--score")) {
+            // only prompt scoring: ./mvnw -Pbench verify -Dbench.args=--score
+            scoreMode(model, reps, gemmPeak);
             line("");
             line("Load average after: %s", loadAverage());
             write();
@@ -261,6 +270,55 @@ public final class Bench {
         Files.createDirectories(out.getParent());
         Files.writeString(out, REPORT.toString());
         System.out.println("\nwrote " + out);
+    }
+
+    /**
+     * What scoring a prompt costs (/v1/completions with echo and logprobs): the output head over the 511 scored positions
+     * of a 512-token step in blocks of 16 to 256 rows against the GEMM ceiling, which chose
+     * BatchScheduler.PROMPT_LOGIT_ROWS; then prompts of 128, 512 and 1024 tokens through the scheduler, scored
+     * (max_tokens 0, logprobs 1) against read for one new token, which every completion of them pays.
+     */
+    static void scoreMode(GPTModel model, int reps, double gemmPeak) {
+        GPTConfig cfg = model.config();
+        int t = 512;
+        Activations act = new Activations(cfg, t, 1);
+        KVCache cache = new KVCache(cfg, t);
+        model.forward(List.of(new SequenceChunk(new Random(t).ints(t, 0, 50257).toArray(), cache)), act);
+        double headFlops = 2.0 * cfg.vocabSize() * cfg.embDim() * (t - 1);
+        line("");
+        line("The output head over the %d scored positions of a %d-token step, by rows a product (best of %d):", t - 1, t, reps);
+        line("");
+        line("| rows a product | logits held | time | per position | GEMM ceiling | ratio |");
+        line("| --- | --- | --- | --- | --- | --- |");
+        for (int rows : new int[] {16, 32, 64, 128, 256}) {
+            Tensor logits = model.logitLensBuffer(rows);
+            double time = bestOf(reps, () -> {
+                for (int r = 0; r < t - 1; r += rows) {
+                    model.positionLogits(act, r, Math.min(rows, t - 1 - r), logits);
+                }
+            });
+            line("| %d | %.1f MB | %.0f ms | %.2f ms | %.0f ms | %.2f |", rows, logits.length() * 4 / 1e6, time * 1e3,
+                    time * 1e3 / (t - 1), headFlops / gemmPeak * 1e3, headFlops / gemmPeak / time);
+        }
+        line("");
+        line("A prompt through the scheduler, read for one new token or scored (echo, logprobs 1, max_tokens 0), best of %d:",
+                reps);
+        line("");
+        line("| prompt | read, one new token | scored | x read | scored: its GEMM ceiling | ratio |");
+        line("| --- | --- | --- | --- | --- | --- |");
+        try (BatchScheduler scheduler = new BatchScheduler(model, new GPT2Tokenizer(),
+                new BatchScheduler.Limits(4, 4, 4, 4 * cfg.contextLength(), 512), GenerationObserver.NONE)) {
+            for (int length : new int[] {128, 512, 1024}) {
+                int[] prompt = new Random(length).ints(length, 0, 50257).toArray();
+                double read = bestOf(reps, () -> scheduler.generate(GenerationRequest.greedy(prompt, 1)));
+                double scored = bestOf(reps, () -> scheduler.generate(
+                        new GenerationRequest(prompt, 0, 0.0, null, null, null, List.of(), 1, true)));
+                // the prompt's positions but the last through the blocks and the output head
+                double flops = (flopsPerPromptToken(cfg, length) + 2.0 * cfg.vocabSize() * cfg.embDim()) * (length - 1);
+                line("| %d tokens | %.2f s | %.2f s | %.2f | %.2f s | %.2f |", length, read, scored, scored / read,
+                        flops / gemmPeak, flops / gemmPeak / scored);
+            }
+        }
     }
 
     /** The 1, 5 and 15 minute load averages: the machine is shared, and its neighbours show here. */

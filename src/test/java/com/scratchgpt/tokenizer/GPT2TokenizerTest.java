@@ -56,6 +56,28 @@ class GPT2TokenizerTest {
     }
 
     @Test
+    void textOffsetsPointIntoTheDecodedTextAndASplitCharacterCountsOnce() {
+        assertThat(TOKENIZER.textOffsets(new int[] {15496, 11, 314, 716})).containsExactly(0, 5, 6, 8);
+        String text = "caf\u00e9 \ud83d\ude00 \u4e2d\u6587 ok";
+        int[] ids = TOKENIZER.encode(text);
+        int[] offsets = TOKENIZER.textOffsets(ids);
+        int split = 0;
+        for (int i = 0; i < ids.length; i++) {
+            String piece = TOKENIZER.tokenText(ids[i]);
+            if (piece.contains("\ufffd")) {
+                split++;
+                // a token inside a split character starts where the character does
+                assertThat(Character.isLowSurrogate(text.charAt(offsets[i]))).as("token %d", i).isFalse();
+            } else {
+                assertThat(text.startsWith(piece, offsets[i])).as("token %d %s at %d", i, piece, offsets[i]).isTrue();
+            }
+            assertThat(offsets[i]).isBetween(i == 0 ? 0 : offsets[i - 1], text.length());
+        }
+        assertThat(split).as("the emoji and the Chinese characters span tokens").isPositive();
+        assertThat(TOKENIZER.textOffsets(new int[0])).isEmpty();
+    }
+
+    @Test
     void unknownWordsSplitIntoSubwordsAsInExercise21() {
         int[] ids = TOKENIZER.encode("Akwirw ier");
 
