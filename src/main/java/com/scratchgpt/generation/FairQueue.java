@@ -64,8 +64,8 @@ final class FairQueue {
      */
     void claimSlot() {
         if (queuePlaces(slotsClaimed + 1, placesBeyondShare) > limits.maxQueue()) {
-            throw new OverloadedException("all " + limits.maxConcurrent() + " generation slots and " + limits.maxQueue()
-                    + " queue places are taken", 1);
+            throw new OverloadedException("the " + limits.maxConcurrent() + " generation slots and " + limits.maxQueue()
+                    + " queue places are all claimed", 1);
         }
         slotsClaimed++;
     }
