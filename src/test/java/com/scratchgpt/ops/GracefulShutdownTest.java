@@ -1,6 +1,7 @@
 package com.scratchgpt.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.net.ServerSocket;
@@ -36,15 +37,15 @@ class GracefulShutdownTest {
                 .redirectErrorStream(true).redirectOutput(log).start();
         try {
             HttpTestClient http = new HttpTestClient(port);
-            waitFor(() -> http.get("/actuator/health").status() == 200, 120);
+            await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> http.get("/actuator/health").status() == 200);
 
             HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 80}")).build();
             CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient()
                     .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
-            waitFor(() -> http.get("/actuator/metrics/gpt.generation.requests.running").json()
-                    .get("measurements").get(0).get("value").asDouble() == 1.0, 60);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.get(
+                    "/actuator/metrics/gpt.generation.requests.running").json().get("measurements").get(0).get("value").asDouble() == 1.0);
 
             app.destroy(); // SIGTERM
 
@@ -57,20 +58,5 @@ class GracefulShutdownTest {
             app.destroyForcibly();
             Files.deleteIfExists(log.toPath());
         }
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < end) {
-            try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                // not up yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("condition not met within " + seconds + " s");
     }
 }

@@ -1,11 +1,13 @@
 package com.scratchgpt.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -47,10 +49,7 @@ class OverloadApiTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
         CompletableFuture<HttpResponse<String>> first = HttpClient.newHttpClient()
                 .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (scheduler.running() == 0 && System.nanoTime() < end) {
-            Thread.sleep(5);
-        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> scheduler.running() == 1);
         var refused = new HttpTestClient(port).postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 1}");
         assertThat(refused.status()).isEqualTo(429);
         assertThat(refused.contentType()).startsWith("application/problem+json");
