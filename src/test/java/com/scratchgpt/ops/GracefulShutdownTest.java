@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.ServiceProcess;
 
 /** The real service as its own process: on SIGTERM a request in flight completes, then the process exits. */
 class GracefulShutdownTest {
@@ -29,10 +30,7 @@ class GracefulShutdownTest {
             port = s.getLocalPort();
         }
         File log = File.createTempFile("scratchgpt-shutdown", ".log");
-        Process app = new ProcessBuilder(List.of(
-                new File(System.getProperty("java.home"), "bin/java").getPath(),
-                "-cp", System.getProperty("java.class.path"),
-                "com.scratchgpt.ScratchGptApplication", "--server.port=" + port,
+        Process app = new ProcessBuilder(ServiceProcess.command(List.of(), "--server.port=" + port,
                 "--logging.level.org.springframework.boot=INFO"))
                 .redirectErrorStream(true).redirectOutput(log).start();
         try {
