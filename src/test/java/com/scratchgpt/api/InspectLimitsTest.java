@@ -11,11 +11,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 import tools.jackson.databind.JsonNode;
@@ -27,6 +29,7 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@ExtendWith(IdleScheduler.class)
 class InspectLimitsTest {
 
     @LocalServerPort

@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -17,6 +18,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.HttpTestClient.Event;
 import com.scratchgpt.generation.BatchScheduler;
 
@@ -30,6 +32,7 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@ExtendWith(IdleScheduler.class)
 class StreamEndingTest {
 
     static final String GENERATE_LONG = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 1000}";

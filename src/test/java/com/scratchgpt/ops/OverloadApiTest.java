@@ -12,11 +12,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +30,7 @@ import io.micrometer.core.instrument.Timer;
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@ExtendWith(IdleScheduler.class)
 class OverloadApiTest {
 
     @LocalServerPort
