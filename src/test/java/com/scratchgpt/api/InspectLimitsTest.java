@@ -48,7 +48,7 @@ class InspectLimitsTest {
 
         var refused = new HttpTestClient(port).postJson("/inspect", "{\"prompt\": \"Hello, I am\"}");
         JsonNode problem = ProblemAssertions.assertProblem(refused, 429);
-        assertThat(problem.get("detail").asString()).isEqualTo("all 1 generation slots and 0 queue places are taken");
+        assertThat(problem.get("detail").asString()).isEqualTo("the 1 generation slots and 0 queue places are all claimed");
         assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
 
         assertThat(generation.get().statusCode()).as("the generation ends at its deadline").isEqualTo(503);
