@@ -14,11 +14,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
 import com.scratchgpt.IdleScheduler;
+import com.scratchgpt.OverloadContext;
 import com.scratchgpt.generation.BatchScheduler;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,8 +28,7 @@ import io.micrometer.core.instrument.Timer;
  * Beyond the generation slots and the queue, requests get 429 with Retry-After; a deadline ends with 503.
  * Each leaves one gpt.generation.duration sample tagged with its outcome.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@OverloadContext
 @ExtendWith(IdleScheduler.class)
 class OverloadApiTest {
 
