@@ -16,8 +16,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
  * The official OpenAI client library (npm package {@code openai}, src/test/node) against the real
- * server: plain and streamed completions, several prompts, n, seeds, logprobs, errors. Skipped, and reported as
- * skipped, where Node.js is absent.
+ * server: plain and streamed completions, several prompts, n, seeds, logprobs, errors.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OpenAiClientTest {
@@ -35,7 +34,10 @@ class OpenAiClientTest {
     record Run(int exitCode, String output) {
     }
 
-    /** Runs openai-check.mjs (installing the client first if needed) against the server on {@code port}; it must pass. */
+    /**
+     * Runs openai-check.mjs (installing the client first if needed) against the server on {@code port}; it must pass.
+     * Skipped, and reported as skipped, where Node.js is absent.
+     */
     static Run check(int port, String... only) throws IOException, InterruptedException {
         assumeTrue(nodeInstalled(), "Node.js is not installed (apt-get install nodejs npm; the client needs Node 20+)");
         if (!new File(NODE_DIR, "node_modules/openai").isDirectory()) {
