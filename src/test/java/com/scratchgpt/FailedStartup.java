@@ -13,12 +13,11 @@ import java.util.concurrent.TimeUnit;
 record FailedStartup(boolean exited, int exitCode, List<String> lines) {
 
     static FailedStartup run(Path dir, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), ScratchGptApplication.class.getName(),
-                "--server.port=0"));
-        command.addAll(List.of(args));
+        List<String> arguments = new ArrayList<>(List.of("--server.port=0"));
+        arguments.addAll(List.of(args));
         Path output = Files.createTempFile(dir, "startup", ".txt");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        Process process = new ProcessBuilder(ServiceProcess.command(List.of("-Xmx512m"), arguments.toArray(String[]::new)))
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         boolean exited = process.waitFor(90, TimeUnit.SECONDS);
         if (!exited) {
             process.destroyForcibly().waitFor();

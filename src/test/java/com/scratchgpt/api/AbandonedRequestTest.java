@@ -20,6 +20,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,7 +31,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * kernel's TCP table, on Linux: Tomcat tells an asynchronous request nothing of it.)
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith({OutputCaptureExtension.class, IdleScheduler.class})
 class AbandonedRequestTest {
 
     @LocalServerPort

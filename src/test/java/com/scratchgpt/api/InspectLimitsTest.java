@@ -7,11 +7,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
+import com.scratchgpt.OverloadContext;
 import com.scratchgpt.generation.BatchScheduler;
 
 import tools.jackson.databind.JsonNode;
@@ -21,8 +23,8 @@ import tools.jackson.databind.JsonNode;
  * gets 429 with Retry-After; once the slot is free again it is served. One slot, no queue and a 3 s deadline (the same
  * context as OverloadApiTest). The deadline of a queued inspection is InspectionTest's.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@OverloadContext
+@ExtendWith(IdleScheduler.class)
 class InspectLimitsTest {
 
     @LocalServerPort

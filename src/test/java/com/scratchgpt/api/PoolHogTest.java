@@ -7,11 +7,13 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.AttackContext;
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 /**
@@ -20,6 +22,7 @@ import com.scratchgpt.generation.BatchScheduler;
  * choices wait their turn, and a newcomer is served ahead of them.
  */
 @AttackContext
+@ExtendWith(IdleScheduler.class)
 class PoolHogTest {
 
     static final String HOG = "{\"prompt\": \"Hello, I am\", \"max_tokens\": 1024, \"n\": 8, \"temperature\": 0, \"stream\": true}";

@@ -17,6 +17,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,7 +28,7 @@ import io.micrometer.core.instrument.Timer;
  * step, on both streams, and the server says so in at most one quiet line: no exception, no stack trace.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith({OutputCaptureExtension.class, IdleScheduler.class})
 class StreamDisconnectTest {
 
     @LocalServerPort

@@ -10,13 +10,15 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
+import com.scratchgpt.OverloadContext;
 import com.scratchgpt.HttpTestClient.Event;
 import com.scratchgpt.generation.BatchScheduler;
 
@@ -28,8 +30,8 @@ import tools.jackson.databind.JsonNode;
  * the stream closes; on shutdown the same with the shutdown's detail; when every slot is taken, a plain 429
  * before any event. One generation slot, no queue and a 3 s deadline (the same context as OverloadApiTest).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@OverloadContext
+@ExtendWith(IdleScheduler.class)
 class StreamEndingTest {
 
     static final String GENERATE_LONG = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 1000}";

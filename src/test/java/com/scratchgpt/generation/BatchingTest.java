@@ -2,7 +2,9 @@ package com.scratchgpt.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -65,7 +67,7 @@ class BatchingTest {
             CompletableFuture<GenerationResult> running = scheduler.submit(GenerationRequest.greedy(prompt, 2),
                     (i, t, s) -> {
                         firstToken.countDown();
-                        await(release);
+                        awaitRelease(release);
                     }, TimeUnit.MINUTES.toNanos(1));
             assertThat(firstToken.await(30, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<GenerationResult> queued = scheduler.submit(GenerationRequest.greedy(prompt, 1),
@@ -86,7 +88,7 @@ class BatchingTest {
                     TokenListener.NONE, TimeUnit.MILLISECONDS.toNanos(300));
             assertThatThrownBy(f::join).isInstanceOf(CompletionException.class)
                     .hasCauseInstanceOf(DeadlineExceededException.class);
-            waitUntil(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
         }
     }
 
@@ -102,29 +104,16 @@ class BatchingTest {
                 }
             }, TimeUnit.MINUTES.toNanos(1));
             assertThatThrownBy(f[0]::join).isInstanceOf(CancellationException.class);
-            waitUntil(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
+            await().atMost(Duration.ofSeconds(30)).until(() -> scheduler.running() == 0 && scheduler.kvCacheUsed() == 0);
             assertThat(seen).containsExactly(0, 1, 2);
         }
     }
 
-    private static void await(CountDownLatch latch) {
+    private static void awaitRelease(CountDownLatch latch) {
         try {
             latch.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void waitUntil(java.util.function.BooleanSupplier condition) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition within 30 s").isLessThan(end);
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
         }
     }
 }

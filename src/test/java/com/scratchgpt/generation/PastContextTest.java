@@ -21,7 +21,9 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
  * from 0). That recomputation goes in small chunks between the steps of the sequences decoding beside
  * it, so they are not held up by a thousand rows a step; alone, it takes the whole prompt budget. Between
  * its tokens such a sequence holds nothing it will read again, so it gives its slot and KV cache to whoever
- * waits. The tokens are the same either way.
+ * waits. The tokens are the same either way. On a model with GPT-2's context and small blocks
+ * (TestModels.longContext): the scheduling is the same, a window takes milliseconds instead of seconds, and
+ * the listeners hold the scheduler where a test needs a sequence to arrive, rather than a slow model.
  */
 class PastContextTest {
 
@@ -33,7 +35,7 @@ class PastContextTest {
 
     @Test
     void recomputationGoesInSmallChunksBesideADecodingSequenceAndGivesTheSameTokens() throws Exception {
-        GPTModel model = TestModels.seed123();
+        GPTModel model = TestModels.longContext();
         int ctx = model.config().contextLength();
         int[] window = new Random(5).ints(ctx, 0, 50257).toArray();
         GenerationRequest past = GenerationRequest.greedy(window, 3); // tokens 2 and 3 recompute the window
@@ -48,14 +50,20 @@ class PastContextTest {
         try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER,
                 new BatchScheduler.Limits(4, 4, 4, 4 * ctx, 512), observer)) {
             CountDownLatch firstToken = new CountDownLatch(1);
-            CompletableFuture<GenerationResult> recomputing = scheduler.submit(past, (i, t, s) -> firstToken.countDown(),
-                    TimeUnit.MINUTES.toNanos(10));
+            CountDownLatch neighbourSubmitted = new CountDownLatch(1);
+            CompletableFuture<GenerationResult> recomputing = scheduler.submit(past, (i, t, s) -> {
+                if (i == 0) {
+                    firstToken.countDown();
+                    await(neighbourSubmitted); // holds the scheduler before the window is recomputed for token 2
+                }
+            }, TimeUnit.MINUTES.toNanos(10));
             assertThat(firstToken.await(5, TimeUnit.MINUTES)).isTrue();
             int from = steps.size();
             // a neighbour that decodes all through the recomputation of the next two tokens
             CompletableFuture<GenerationResult> neighbour = scheduler.submit(
                     GenerationRequest.greedy(TOKENIZER.encode("Hello, I am"), 1000), TokenListener.NONE,
                     TimeUnit.MINUTES.toNanos(10));
+            neighbourSubmitted.countDown();
             together = recomputing.get(10, TimeUnit.MINUTES);
             neighbour.cancel(true);
             List<Step> shared = steps.subList(from, steps.size()).stream().filter(s -> s.sequences() == 2).toList();
@@ -70,13 +78,14 @@ class PastContextTest {
 
     @Test
     void sequencesPastTheContextGiveTheirPlaceToANewcomerBetweenTokensAndKeepTheirTokens() throws Exception {
-        GPTModel model = TestModels.seed123();
+        GPTModel model = TestModels.longContext();
         int ctx = model.config().contextLength();
         GenerationRequest first = GenerationRequest.greedy(new Random(8).ints(ctx, 0, 50257).toArray(), 4);
         GenerationRequest second = GenerationRequest.greedy(new Random(9).ints(ctx, 0, 50257).toArray(), 4);
         GenerationRequest newcomer = GenerationRequest.greedy(TOKENIZER.encode("Hello, I am"), 3);
         List<String> ended = new CopyOnWriteArrayList<>();
         CountDownLatch bothGenerating = new CountDownLatch(2);
+        CountDownLatch newcomerSubmitted = new CountDownLatch(1);
         long tenMinutes = TimeUnit.MINUTES.toNanos(10);
         List<GenerationResult> results;
         // two slots and two contexts of KV cache: the two long sequences hold all of it
@@ -85,6 +94,9 @@ class PastContextTest {
             TokenListener firstToken = (i, t, s) -> {
                 if (i == 0) {
                     bothGenerating.countDown();
+                    if (bothGenerating.getCount() == 0) {
+                        await(newcomerSubmitted); // holds the scheduler with both a token in, three to go
+                    }
                 }
             };
             CompletableFuture<GenerationResult> a = scheduler.submit(first, firstToken, tenMinutes);
@@ -94,6 +106,7 @@ class PastContextTest {
             assertThat(bothGenerating.await(10, TimeUnit.MINUTES)).isTrue();
             CompletableFuture<GenerationResult> c = scheduler.submit(newcomer, TokenListener.NONE, tenMinutes);
             c.whenComplete((r, e) -> ended.add("newcomer"));
+            newcomerSubmitted.countDown();
             results = List.of(a.get(10, TimeUnit.MINUTES), b.get(10, TimeUnit.MINUTES), c.get(10, TimeUnit.MINUTES));
         }
         assertThat(ended).as("the newcomer did not wait for three tokens past the context of either").startsWith("newcomer");
@@ -103,6 +116,14 @@ class PastContextTest {
                 assertThat(results.get(i).generatedTokens()).as("request %d", i)
                         .containsExactly(alone.generate(requests.get(i)).generatedTokens());
             }
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -7,7 +7,12 @@ import com.scratchgpt.tokenizer.GPT2Tokenizer;
 /** Models shared by the tests of one JVM (GPT-2 small takes 650 MB and seconds to build). */
 public final class TestModels {
 
+    /** GPT-2's vocabulary and context length around small blocks: emb 64, 4 heads, 2 layers. */
+    static final GPTConfig LONG_CONTEXT = new GPTConfig(50257, 1024, 64, 4, 2, 0.0, false);
+
+    private static final GPT2Tokenizer TOKENIZER = new GPT2Tokenizer();
     private static GPTModel seed123;
+    private static GPTModel longContext;
 
     private TestModels() {
     }
@@ -15,7 +20,7 @@ public final class TestModels {
     /** A scheduler for this model with small limits (4 sequences, one context of KV cache per sequence). */
     public static BatchScheduler scheduler(GPTModel model) {
         int ctx = model.config().contextLength();
-        return new BatchScheduler(model, new GPT2Tokenizer(),
+        return new BatchScheduler(model, TOKENIZER,
                 new BatchScheduler.Limits(4, 4, 16, 4 * ctx, 512), GenerationObserver.NONE);
     }
 
@@ -25,5 +30,16 @@ public final class TestModels {
             seed123 = TorchInitializer.initialize(GPTConfig.GPT_CONFIG_124M, 123);
         }
         return seed123;
+    }
+
+    /**
+     * A model with GPT-2's 1024-token context, its window recomputed past the context in milliseconds: for the
+     * scheduler's handling of long sequences, which GPT-2 small's blocks only make slower (seconds a window).
+     */
+    public static synchronized GPTModel longContext() {
+        if (longContext == null) {
+            longContext = TorchInitializer.initialize(LONG_CONTEXT, 123);
+        }
+        return longContext;
     }
 }

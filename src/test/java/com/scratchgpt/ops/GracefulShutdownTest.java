@@ -1,6 +1,7 @@
 package com.scratchgpt.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.net.ServerSocket;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.ServiceProcess;
 
 /** The real service as its own process: on SIGTERM a request in flight completes, then the process exits. */
 class GracefulShutdownTest {
@@ -28,23 +30,20 @@ class GracefulShutdownTest {
             port = s.getLocalPort();
         }
         File log = File.createTempFile("scratchgpt-shutdown", ".log");
-        Process app = new ProcessBuilder(List.of(
-                new File(System.getProperty("java.home"), "bin/java").getPath(),
-                "-cp", System.getProperty("java.class.path"),
-                "com.scratchgpt.ScratchGptApplication", "--server.port=" + port,
+        Process app = new ProcessBuilder(ServiceProcess.command(List.of(), "--server.port=" + port,
                 "--logging.level.org.springframework.boot=INFO"))
                 .redirectErrorStream(true).redirectOutput(log).start();
         try {
             HttpTestClient http = new HttpTestClient(port);
-            waitFor(() -> http.get("/actuator/health").status() == 200, 120);
+            await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> http.get("/actuator/health").status() == 200);
 
             HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 80}")).build();
             CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient()
                     .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
-            waitFor(() -> http.get("/actuator/metrics/gpt.generation.requests.running").json()
-                    .get("measurements").get(0).get("value").asDouble() == 1.0, 60);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.get(
+                    "/actuator/metrics/gpt.generation.requests.running").json().get("measurements").get(0).get("value").asDouble() == 1.0);
 
             app.destroy(); // SIGTERM
 
@@ -57,20 +56,5 @@ class GracefulShutdownTest {
             app.destroyForcibly();
             Files.deleteIfExists(log.toPath());
         }
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier condition, int seconds) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < end) {
-            try {
-                if (condition.getAsBoolean()) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                // not up yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("condition not met within " + seconds + " s");
     }
 }

@@ -1,20 +1,24 @@
 package com.scratchgpt.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
+import com.scratchgpt.OverloadContext;
 import com.scratchgpt.generation.BatchScheduler;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,8 +28,8 @@ import io.micrometer.core.instrument.Timer;
  * Beyond the generation slots and the queue, requests get 429 with Retry-After; a deadline ends with 503.
  * Each leaves one gpt.generation.duration sample tagged with its outcome.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@OverloadContext
+@ExtendWith(IdleScheduler.class)
 class OverloadApiTest {
 
     @LocalServerPort
@@ -47,10 +51,7 @@ class OverloadApiTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello\", \"maxNewTokens\": 1000}")).build();
         CompletableFuture<HttpResponse<String>> first = HttpClient.newHttpClient()
                 .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
-        long end = System.nanoTime() + 10_000_000_000L;
-        while (scheduler.running() == 0 && System.nanoTime() < end) {
-            Thread.sleep(5);
-        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> scheduler.running() == 1);
         var refused = new HttpTestClient(port).postJson("/generate", "{\"prompt\": \"Hi\", \"maxNewTokens\": 1}");
         assertThat(refused.status()).isEqualTo(429);
         assertThat(refused.contentType()).startsWith("application/problem+json");

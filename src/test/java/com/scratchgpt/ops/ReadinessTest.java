@@ -8,11 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.AttackContext;
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
 import com.scratchgpt.generation.BatchScheduler;
 
 import tools.jackson.databind.JsonNode;
@@ -23,6 +25,7 @@ import tools.jackson.databind.JsonNode;
  * stays UP all along (4 slots and 8 queue places here).
  */
 @AttackContext
+@ExtendWith(IdleScheduler.class)
 class ReadinessTest {
 
     static final String LONG = "{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 1000}";

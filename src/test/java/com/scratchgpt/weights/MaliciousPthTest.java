@@ -2,12 +2,14 @@ package com.scratchgpt.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -52,7 +54,8 @@ class MaliciousPthTest {
                 .hasMessage(file + ": global '" + global + "' refused: pickle is code, and a state_dict needs only "
                         + Unpickler.KNOWN_GLOBALS + "; nothing from the file was run (torch.save(model.state_dict()) saves a model "
                         + "without code)");
-        Thread.sleep(100); // time enough for a background payload (subprocess.Popen) to have touched the file
+        // a background payload (subprocess.Popen) would have touched the file within 100 ms: it stays absent all along
+        await().during(Duration.ofMillis(100)).atMost(Duration.ofSeconds(5)).until(() -> Files.notExists(PAYLOAD_MARKER));
         assertThat(PAYLOAD_MARKER).as("the payload's file").doesNotExist();
     }
 
