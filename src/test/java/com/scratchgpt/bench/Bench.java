@@ -152,7 +152,7 @@ public final class Bench {
         line("");
         line("The seeds' loop (no cache, the whole window every step): %.1f tokens/s over %d tokens", seeds, seedsTokens);
         line("Peak RSS of the benchmark process: %.0f MB (weights %d MB, KV-cache pool %d MB)", rss,
-                model.parameterBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
+                model.residentBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
 
         pytorchSideBySide(ours, quick);
         write();
