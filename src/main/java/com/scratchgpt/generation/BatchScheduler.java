@@ -209,9 +209,11 @@ public final class BatchScheduler implements AutoCloseable {
                 continue; // cancelled: retired below
             }
             int pending = seq.pendingTokens();
-            int wanted = pending == 1 ? 1 : Math.min(pending, prefillBudget - prefillRows);
-            if (wanted <= 0) {
-                continue; // this step's prompt budget is spent; the prompt goes on next step
+            int wanted = Math.min(pending, prefillBudget);
+            if (pending > 1 && prefillRows + wanted > prefillBudget) {
+                // a prompt is read in whole chunks of prefillChunk tokens, whatever runs beside it: a chunk's
+                // bits depend on its length, so a shorter one here would change the sequence's results
+                continue;
             }
             SequenceChunk chunk = seq.nextChunk(wanted);
             if (pending > 1) {
