@@ -19,6 +19,7 @@ import org.springframework.validation.annotation.Validated;
 
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.kernel.WeightFormat;
+import com.scratchgpt.model.kernel.WeightMatrix;
 
 import jakarta.validation.Constraint;
 import jakarta.validation.ConstraintValidator;
@@ -88,12 +89,26 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
 
         Class<? extends Payload>[] payload() default {};
 
-        /** Accepts the format names. */
+        /** Accepts the format names; bf16 and q8_0 only where the JVM has the Vector API their kernels need. */
         class Validator extends OneOf<WeightFormatName> {
 
             @Override
             Stream<String> names() {
                 return Arrays.stream(WeightFormat.values()).map(WeightFormat::id);
+            }
+
+            @Override
+            public boolean isValid(String value, ConstraintValidatorContext context) {
+                if (!super.isValid(value, context)) {
+                    return false;
+                }
+                if (WeightFormat.of(value) == WeightFormat.F32 || WeightMatrix.kernelsAvailable()) {
+                    return true;
+                }
+                context.disableDefaultConstraintViolation();
+                context.buildConstraintViolationWithTemplate("needs the JDK's Vector API: start java with --add-modules"
+                        + " jdk.incubator.vector").addConstraintViolation();
+                return false;
             }
         }
     }

@@ -46,10 +46,6 @@ class ModelConfiguration {
         }
         GptProperties.Model p = properties.model();
         WeightFormat format = p.format();
-        if (format != WeightFormat.F32 && !WeightMatrix.kernelsAvailable()) {
-            throw new InvalidConfigurationPropertyValueException("gpt.model.weight-format", p.weightFormat(),
-                    "needs the JDK's Vector API: start java with --add-modules jdk.incubator.vector");
-        }
         ServedModel served;
         if (p.path() != null && !p.path().isBlank()) {
             CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()), format);
