@@ -16,7 +16,8 @@ import java.util.List;
  *
  * <p>The short chunks (decode positions, short prompts: at most {@link Linear#MAX_KERNEL_CHUNK} tokens)
  * come first, in the order given, then the long ones: the short ones' rows are then one block that a weight
- * kernel takes in one product, while each long chunk may go to sgemm on its own ({@link Linear}).
+ * kernel takes in one product (or f32 one row at a time), while each long chunk may go to sgemm on its own
+ * ({@link Linear}).
  */
 public final class Activations {
 

@@ -220,31 +220,16 @@ final class Q8_0Matrix extends StreamedMatrix {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
         for (int b = 0; b < blocks; b++) {
             FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
-            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += 4 * L) {
-                FloatVector q0 = FloatVector.fromArray(F, staged, w0 + k);
-                FloatVector q1 = FloatVector.fromArray(F, staged, w0 + k + L);
-                FloatVector q2 = FloatVector.fromArray(F, staged, w0 + k + 2 * L);
-                FloatVector q3 = FloatVector.fromArray(F, staged, w0 + k + 3 * L);
-                s00 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s00);
-                s00 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s00);
-                s00 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s00);
-                s00 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s00);
-                s01 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s01);
-                s01 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s01);
-                s01 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s01);
-                s01 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s01);
-                q0 = FloatVector.fromArray(F, staged, w1 + k);
-                q1 = FloatVector.fromArray(F, staged, w1 + k + L);
-                q2 = FloatVector.fromArray(F, staged, w1 + k + 2 * L);
-                q3 = FloatVector.fromArray(F, staged, w1 + k + 3 * L);
-                s10 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s10);
-                s10 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s10);
-                s10 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s10);
-                s10 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s10);
-                s11 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s11);
-                s11 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s11);
-                s11 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s11);
-                s11 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s11);
+            // each activation vector loaded once for both weight rows, in the order tile1 sums
+            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += L) {
+                FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
+                FloatVector a1 = FloatVector.fromArray(F, xs, x1 + k);
+                FloatVector q = FloatVector.fromArray(F, staged, w0 + k);
+                s00 = q.fma(a0, s00);
+                s01 = q.fma(a1, s01);
+                q = FloatVector.fromArray(F, staged, w1 + k);
+                s10 = q.fma(a0, s10);
+                s11 = q.fma(a1, s11);
             }
             FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
             c00 = s00.fma(d, c00);
