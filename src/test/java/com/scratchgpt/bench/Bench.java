@@ -35,6 +35,7 @@ import com.scratchgpt.model.Linear;
 import com.scratchgpt.model.SequenceChunk;
 import com.scratchgpt.model.Tensor;
 import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.model.kernel.WeightFormat;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import tools.jackson.databind.JsonNode;
@@ -66,6 +67,14 @@ public final class Bench {
         double gemmPeak = gemmPeak(reps);
         line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
         line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
+        if (options.contains("--formats")) {
+            // only the weight formats' tables: ./mvnw -Pbench verify -Dbench.args=--formats
+            FormatBench.run(reps, quick ? 1 : 2);
+            line("");
+            line("Load average after: %s", loadAverage());
+            write();
+            return;
+        }
         if (options.contains("--kernels")) {
             // only the weight kernels' table: ./mvnw -Pbench verify -Dbench.args=--kernels
             KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
@@ -141,6 +150,7 @@ public final class Bench {
         }
         productsByRowCount(model, reps);
         KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
+        FormatBench.run(reps, quick ? 1 : 2);
 
         int seedsTokens = quick ? 8 : 32;
         long start = System.nanoTime();
@@ -171,15 +181,18 @@ public final class Bench {
         return f[0] + " " + f[1] + " " + f[2];
     }
 
-    /** Per decoded token every block weight and the output head are read once; embeddings only one row each. */
+    /**
+     * Weight bytes streamed per decoded token, in the model's format: everything held but the embeddings, of
+     * which one row each is read (the token embedding is streamed whole when it is also the output head).
+     */
     static long weightBytesReadPerToken(GPTModel model) {
-        long bytes = 0;
-        for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
-            if (!e.getKey().startsWith("tok_emb") && !e.getKey().startsWith("pos_emb")) {
-                bytes += e.getValue().length() * 4;
-            }
+        long embeddings = model.parameters().get("pos_emb.weight").length() * Float.BYTES;
+        if (!model.tiedOutputHead()) {
+            embeddings += model.weightFormat() == WeightFormat.F32
+                    ? model.parameters().get("tok_emb.weight").length() * Float.BYTES
+                    : model.convertedParameters().get("tok_emb.weight").residentBytes();
         }
-        return model.tiedOutputHead() ? bytes + model.parameters().get("tok_emb.weight").length() * 4 : bytes;
+        return model.residentBytes() - embeddings;
     }
 
     /** Keys and values of every layer for this many positions. */
