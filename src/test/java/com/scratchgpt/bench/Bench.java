@@ -300,8 +300,9 @@ public final class Bench {
 
     /**
      * One pass of every weight-matrix product of a decode step (blocks and output head) for 1 to 32 rows,
-     * as {@link Linear} runs it and as plain sgemm on exactly those rows. Decoding N streams together
-     * cannot beat N rows / (time of the N-row pass), whatever the rest of the step costs.
+     * as {@link Linear} runs decoding rows in f32 (matrix-vector products, row by row) and as plain sgemm on
+     * exactly those rows. Decoding N streams together cannot beat N rows / (time of the N-row pass), whatever
+     * the rest of the step costs.
      */
     static void productsByRowCount(GPTModel model, int reps) {
         List<Tensor> weights = new ArrayList<>();
@@ -318,7 +319,7 @@ public final class Bench {
         line("Matrix products by row count: every weight matrix of a decode step once (%d products, %.0f MB), best of %d:",
                 weights.size(), weights.stream().mapToLong(Tensor::length).sum() * 4 / 1e6, reps);
         line("");
-        line("| rows | as served (Linear) | sgemm on exactly these rows | bound on N-stream decode | x one row |");
+        line("| rows | as served (Linear, row by row) | sgemm on exactly these rows | bound on N-stream decode | x one row |");
         line("| --- | --- | --- | --- | --- |");
         double oneRow = 0;
         for (int rows : new int[] {1, 2, 4, 8, 12, 13, 16, 20, 24, 32}) {
