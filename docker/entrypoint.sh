@@ -2,13 +2,16 @@
 # Container entrypoint: starts ScratchGPT (Spring Boot layered layout in /app) as PID 1, so that
 # SIGTERM reaches the JVM (graceful shutdown).
 #
-# ND4J keeps the weights and the KV caches off-heap (JavaCPP); the Java heap only holds the service,
-# the tokenizer and request objects, so it is capped. Sizes derived from the container's memory limit
+# ND4J keeps float32 weights and the KV caches off-heap (JavaCPP); with gpt.model.weight-format f32 (the
+# default) the Java heap only holds the service, the tokenizer and request objects, so it is capped. bf16
+# and q8_0 weights live on the Java heap (with, while loading, one float32 tensor they are converted
+# through), so for those the heap gets a larger share. Sizes derived from the container's memory limit
 # (cgroup v2 or v1; the machine's RAM when there is none):
-#   -Xmx                                   25 % of the limit, at most 1 GiB
+#   -Xmx                                   f32: 25 % of the limit, at most 1 GiB; bf16, q8_0: 40 % of it
 #   org.bytedeco.javacpp.maxphysicalbytes  90 % of the limit: the whole process (RSS)
 #   org.bytedeco.javacpp.maxbytes          the above less the heap and 256 MiB for the JVM itself:
-#                                          the ND4J arrays (weights, KV caches, activations)
+#                                          the ND4J arrays (f32 weights, KV caches, activations)
+# The format is read from GPT_MODEL_WEIGHTFORMAT or a --gpt.model.weight-format=... argument.
 # Past these JavaCPP runs a GC and then throws OutOfMemoryError, instead of the kernel OOM-killing the
 # container. Anything in JAVA_OPTS comes last and wins; arguments go to Spring Boot (--server.port=...).
 #
@@ -29,12 +32,20 @@ fi
 ram=$(($(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024))
 if [ -z "$limit" ] || [ "$limit" -gt "$ram" ]; then limit=$ram; fi
 
-heap=$((limit / 4))
-if [ "$heap" -gt $((1024 * MiB)) ]; then heap=$((1024 * MiB)); fi
+format=${GPT_MODEL_WEIGHTFORMAT:-f32}
+for arg in "$@"; do
+  case "$arg" in --gpt.model.weight-format=*) format=${arg#*=} ;; esac
+done
+if [ "$format" = f32 ]; then
+  heap=$((limit / 4))
+  if [ "$heap" -gt $((1024 * MiB)) ]; then heap=$((1024 * MiB)); fi
+else
+  heap=$((limit / 10 * 4))
+fi
 maxphysical=$((limit / 100 * 90))
 maxbytes=$((maxphysical - heap - 256 * MiB))
 if [ "$maxbytes" -lt $((64 * MiB)) ]; then maxbytes=$((64 * MiB)); fi
-echo "scratchgpt: memory limit $((limit / MiB)) MiB: heap $((heap / MiB)) MiB," \
+echo "scratchgpt: memory limit $((limit / MiB)) MiB, weight format $format: heap $((heap / MiB)) MiB," \
   "javacpp maxbytes $((maxbytes / MiB)) MiB, maxphysicalbytes $((maxphysical / MiB)) MiB" >&2
 
 # JavaCPP extracts the natives (~400 MB) into its cache at every start; where it cannot write (a read-only

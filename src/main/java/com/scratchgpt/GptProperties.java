@@ -4,11 +4,13 @@ import static java.lang.annotation.ElementType.FIELD;
 import static java.lang.annotation.ElementType.PARAMETER;
 import static java.lang.annotation.RetentionPolicy.RUNTIME;
 
+import java.lang.annotation.Annotation;
 import java.lang.annotation.Retention;
 import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -16,6 +18,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 import com.scratchgpt.model.GPTPreset;
+import com.scratchgpt.model.kernel.WeightFormat;
+import com.scratchgpt.model.kernel.WeightMatrix;
 
 import jakarta.validation.Constraint;
 import jakarta.validation.ConstraintValidator;
@@ -37,14 +41,22 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
                             @Valid @DefaultValue Http http, @Valid @DefaultValue Inspect inspect) {
 
     /**
-     * @param path    folder with config.json + model.safetensors, or a .safetensors file; empty for a random
-     *                model (whether it loads is the checkpoint loader's to say)
-     * @param preset  the GPT-2 size to initialise when no path is set
-     * @param seed    torch.manual_seed for that initialisation (any long)
-     * @param qkvBias whether that model's query/key/value projections carry biases
+     * @param path         folder with config.json + model.safetensors, or a .safetensors file; empty for a random
+     *                     model (whether it loads is the checkpoint loader's to say)
+     * @param preset       the GPT-2 size to initialise when no path is set
+     * @param seed         torch.manual_seed for that initialisation (any long)
+     * @param qkvBias      whether that model's query/key/value projections carry biases
+     * @param weightFormat how the linear layers' weights and the token embedding are held and computed, whatever
+     *                     the checkpoint stores: f32, bf16 or q8_0 ({@link WeightFormat})
      */
     public record Model(String path, @PresetName @DefaultValue("gpt2-small") String preset,
-                        @DefaultValue("123") long seed, @DefaultValue("false") boolean qkvBias) {
+                        @DefaultValue("123") long seed, @DefaultValue("false") boolean qkvBias,
+                        @WeightFormatName @DefaultValue("f32") String weightFormat) {
+
+        /** The weight format named by {@link #weightFormat} (validated when bound). */
+        public WeightFormat format() {
+            return WeightFormat.of(weightFormat);
+        }
     }
 
     /**
@@ -99,6 +111,42 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
     public record Inspect(@Min(1) @DefaultValue("128") int maxTokens) {
     }
 
+    /** One of the {@link WeightFormat} names. */
+    @Target({FIELD, PARAMETER})
+    @Retention(RUNTIME)
+    @Constraint(validatedBy = WeightFormatName.Validator.class)
+    public @interface WeightFormatName {
+
+        String message() default "";
+
+        Class<?>[] groups() default {};
+
+        Class<? extends Payload>[] payload() default {};
+
+        /** Accepts the format names; bf16 and q8_0 only where the JVM has the Vector API their kernels need. */
+        class Validator extends OneOf<WeightFormatName> {
+
+            @Override
+            Stream<String> names() {
+                return Arrays.stream(WeightFormat.values()).map(WeightFormat::id);
+            }
+
+            @Override
+            public boolean isValid(String value, ConstraintValidatorContext context) {
+                if (!super.isValid(value, context)) {
+                    return false;
+                }
+                if (WeightFormat.of(value) == WeightFormat.F32 || WeightMatrix.kernelsAvailable()) {
+                    return true;
+                }
+                context.disableDefaultConstraintViolation();
+                context.buildConstraintViolationWithTemplate("needs the JDK's Vector API: start java with --add-modules"
+                        + " jdk.incubator.vector").addConstraintViolation();
+                return false;
+            }
+        }
+    }
+
     /** One of the {@link GPTPreset} names. */
     @Target({FIELD, PARAMETER})
     @Retention(RUNTIME)
@@ -111,19 +159,30 @@ public record GptProperties(@Valid @DefaultValue Model model, @Valid @DefaultVal
 
         Class<? extends Payload>[] payload() default {};
 
-        /** Accepts the preset names, and says which they are when it does not. */
-        class Validator implements ConstraintValidator<PresetName, String> {
+        /** Accepts the preset names. */
+        class Validator extends OneOf<PresetName> {
 
             @Override
-            public boolean isValid(String value, ConstraintValidatorContext context) {
-                if (Arrays.stream(GPTPreset.values()).anyMatch(p -> p.presetName().equals(value))) {
-                    return true;
-                }
-                context.disableDefaultConstraintViolation();
-                context.buildConstraintViolationWithTemplate("must be one of " + Arrays.stream(GPTPreset.values())
-                        .map(GPTPreset::presetName).collect(Collectors.joining(", "))).addConstraintViolation();
-                return false;
+            Stream<String> names() {
+                return Arrays.stream(GPTPreset.values()).map(GPTPreset::presetName);
             }
+        }
+    }
+
+    /** Accepts one of a setting's names, and says which they are when it does not. */
+    abstract static class OneOf<A extends Annotation> implements ConstraintValidator<A, String> {
+
+        abstract Stream<String> names();
+
+        @Override
+        public boolean isValid(String value, ConstraintValidatorContext context) {
+            if (names().anyMatch(n -> n.equals(value))) {
+                return true;
+            }
+            context.disableDefaultConstraintViolation();
+            context.buildConstraintViolationWithTemplate("must be one of " + names().collect(Collectors.joining(", ")))
+                    .addConstraintViolation();
+            return false;
         }
     }
 }

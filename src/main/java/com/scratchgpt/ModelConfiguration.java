@@ -17,13 +17,15 @@ import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
 import com.scratchgpt.model.GPTPreset;
 import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.model.kernel.WeightFormat;
 import com.scratchgpt.model.kernel.WeightMatrix;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 import com.scratchgpt.weights.CheckpointLoader;
 
 /**
  * Builds the served model once at start-up: the checkpoint at {@code gpt.model.path}, or the preset
- * initialised as PyTorch would with {@code gpt.model.seed}. A checkpoint that cannot load stops start-up.
+ * initialised as PyTorch would with {@code gpt.model.seed}, its weights converted to
+ * {@code gpt.model.weight-format}. A checkpoint that cannot load stops start-up.
  */
 @Configuration(proxyBeanMethods = false)
 class ModelConfiguration {
@@ -44,19 +46,24 @@ class ModelConfiguration {
                     + " (java --add-modules jdk.incubator.vector); products run on OpenBLAS only");
         }
         GptProperties.Model p = properties.model();
+        WeightFormat format = p.format();
+        ServedModel served;
         if (p.path() != null && !p.path().isBlank()) {
-            CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()));
-            ServedModel served = ServedModel.checkpoint(loaded);
+            CheckpointLoader.Loaded loaded = CheckpointLoader.load(Path.of(p.path()), format);
+            served = ServedModel.checkpoint(loaded);
             log.info("Loaded {} ({} layout, {}) in {} ms: {}", served.source(), served.layout(), served.dtype(),
                     served.loadMillis(), loaded.model().config());
-            return served;
+        } else {
+            GPTConfig cfg = GPTPreset.byName(p.preset()).config(p.qkvBias());
+            long start = System.nanoTime();
+            GPTModel model = TorchInitializer.initialize(cfg, p.seed(), format);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            log.info("Initialised {} as torch.manual_seed({}) does in {} ms: {}", p.preset(), p.seed(), millis, cfg);
+            served = ServedModel.randomInit(model, p.preset(), p.seed(), millis);
         }
-        GPTConfig cfg = GPTPreset.byName(p.preset()).config(p.qkvBias());
-        long start = System.nanoTime();
-        GPTModel model = TorchInitializer.initialize(cfg, p.seed());
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        log.info("Initialised {} as torch.manual_seed({}) does in {} ms: {}", p.preset(), p.seed(), millis, cfg);
-        return ServedModel.randomInit(model, p.preset(), p.seed(), millis);
+        log.info("Weights in {}: {} MB ({} MB as float32)", format, served.model().residentBytes() >> 20,
+                served.model().parameterCount() * Float.BYTES >> 20);
+        return served;
     }
 
     @Bean

@@ -53,7 +53,7 @@ class ArchitectureTest {
 
     /** What of the model api may use: what describes it; GPTModel only through accessors naming no tensor. */
     static final Set<String> MODEL_METADATA = Set.of(ROOT + ".model.GPTConfig", ROOT + ".model.GPTPreset",
-            ROOT + ".model.ParameterCount", ROOT + ".model.GPTModel");
+            ROOT + ".model.ParameterCount", ROOT + ".model.GPTModel", ROOT + ".model.kernel.WeightFormat");
 
     @ArchTest
     static final ArchRule everyPackageHasItsArrows = classes().should(new ArchCondition<>("reside in a package with arrows") {

@@ -15,7 +15,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 /**
  * A bad gpt.* setting stops start-up with a non-zero exit, no stack trace, and one line naming the
  * property, the value as written and what is wrong (SettingsFailureAnalyzer): checked on the real
- * process for the two settings that used to fail late, and in-process for every kind of failure the
+ * process for the two settings that used to fail late and for a weight format the JVM cannot compute, and in-process for every kind of failure the
  * analyzer reads (a constraint, a value that does not convert, a check that needs the loaded model).
  */
 class InvalidSettingsStartupTest {
@@ -26,7 +26,9 @@ class InvalidSettingsStartupTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "gpt.model.preset=gpt2-smal      | Invalid setting gpt.model.preset=gpt2-smal: must be one of gpt2-small, gpt2-medium, gpt2-large, gpt2-xl",
-            "gpt.generation.timeout=0s       | Invalid setting gpt.generation.timeout=0s: must be longer than 0"})
+            "gpt.generation.timeout=0s       | Invalid setting gpt.generation.timeout=0s: must be longer than 0",
+            // this process runs without the Vector API module, as a trimmed Java runtime would
+            "gpt.model.weight-format=bf16    | Invalid setting gpt.model.weight-format=bf16: needs the JDK's Vector API: start java with --add-modules jdk.incubator.vector"})
     void serviceExitsNonZeroWithOneLineNamingTheSetting(String setting, String expectedLine) throws Exception {
         FailedStartup startup = FailedStartup.run(dir, "--" + setting);
 
@@ -45,6 +47,8 @@ class InvalidSettingsStartupTest {
             "gpt.generation.timeout=soon            | Invalid setting gpt.generation.timeout=soon: not a duration (such as 30s, 5m or PT5M)",
             "gpt.model.seed=1.5                     | Invalid setting gpt.model.seed=1.5: not a whole number",
             "gpt.model.qkv-bias=maybe               | Invalid setting gpt.model.qkv-bias=maybe: not true or false",
+            "gpt.model.weight-format=q4_0           | Invalid setting gpt.model.weight-format=q4_0: must be one of f32, bf16, q8_0",
+            "gpt.model.weight-format=BF16           | Invalid setting gpt.model.weight-format=BF16: must be one of f32, bf16, q8_0",
             "gpt.generation.max-new-tokens=0        | Invalid setting gpt.generation.max-new-tokens=0: must be greater than or equal to 1",
             "gpt.generation.max-concurrent=0        | Invalid setting gpt.generation.max-concurrent=0: must be greater than or equal to 1",
             "gpt.generation.max-queue=-1            | Invalid setting gpt.generation.max-queue=-1: must be greater than or equal to 0",

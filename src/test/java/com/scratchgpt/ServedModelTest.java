@@ -25,7 +25,7 @@ class ServedModelTest {
 
     private static ServedModel startUp(String path) {
         return new ModelConfiguration().servedModel(
-                new GptProperties(new GptProperties.Model(path, "gpt2-small", 123, false), null, null, null));
+                new GptProperties(new GptProperties.Model(path, "gpt2-small", 123, false, "f32"), null, null, null));
     }
 
     @Test

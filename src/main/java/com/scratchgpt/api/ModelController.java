@@ -22,21 +22,34 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 @Tag(name = "Model")
 class ModelController {
 
-    /** GET /model/params: counts like the seeds' sum(p.numel()), per component and per block. */
+    /**
+     * GET /model/params: counts like the seeds' sum(p.numel()), per component and per block; sizeBytes and
+     * sizeMb at float32 as the book counts them, weightFormat and residentBytes as served.
+     */
     record ModelParams(
             @Schema(example = "163009536") long totalParameters,
             @Schema(example = "124412160") long parametersWithWeightTying,
             @Schema(example = "false") boolean tiedOutputHead,
-            @Schema(example = "652038144") long sizeBytes,
-            @Schema(example = "621.83") double sizeMb,
+            @Schema(description = "4 bytes a parameter (float32), as the book counts them", example = "652038144")
+            long sizeBytes,
+            @Schema(description = "sizeBytes / 1024 / 1024, two decimals", example = "621.83") double sizeMb,
+            @Schema(description = "How the linear layers' weights and the token embedding are held and computed"
+                    + " (gpt.model.weight-format); the position embedding, LayerNorm parameters and biases stay float32",
+                    allowableValues = {"f32", "bf16", "q8_0"}, example = "f32")
+            String weightFormat,
+            @Schema(description = "Bytes the loaded weights occupy in that format, scales included, each tensor once",
+                    example = "652038144")
+            long residentBytes,
             ParameterCount.Components components,
             ParameterCount.PerBlock perBlock,
             GPTConfig config) {
 
-        static ModelParams of(GPTConfig cfg, boolean tied) {
-            ParameterCount c = ParameterCount.of(cfg, tied);
+        static ModelParams of(GPTModel model) {
+            GPTConfig cfg = model.config();
+            ParameterCount c = ParameterCount.of(cfg, model.tiedOutputHead());
             return new ModelParams(c.totalParameters(), c.parametersWithWeightTying(), c.tiedOutputHead(),
-                    c.sizeBytes(), c.sizeMb(), c.components(), c.perBlock(), cfg);
+                    c.sizeBytes(), c.sizeMb(), model.weightFormat().id(), model.residentBytes(), c.components(),
+                    c.perBlock(), cfg);
         }
     }
 
@@ -56,7 +69,7 @@ class ModelController {
     @Operation(summary = "Parameter counts of the served model")
     @GetMapping("/params")
     ModelParams params() {
-        return ModelParams.of(model.config(), model.tiedOutputHead());
+        return ModelParams.of(model);
     }
 
     @Operation(summary = "The four GPT-2 sizes, counted from their configurations (separate output head)")

@@ -79,8 +79,8 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Rows of windows being recomputed (sequences past the context) that one step carries while other
-     * sequences decode or read their prompt; alone, recomputation takes the whole prefill budget. Measured on
+     * The length of the chunks a window is recomputed in (sequences past the context), alone or in company: the
+     * same length always, so that a sequence's bits do not depend on what runs beside it. Measured on
      * GPT-2 small (Bench --past-context: 4 decoding rows plus R rows attending to a full window, medians of 7,
      * on a busy machine): the step costs 2.8x the 4-row step with 16 rows, 4.8x with 32, 5.5x with 64, 6.5x
      * with 128, 27x with 512. A recomputed token (1024 rows) costs as much in all in 128-row chunks as in
@@ -379,8 +379,8 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * One forward pass over (up to maxBatch of) the running sequences: a row for each decoding sequence, and
-     * prompt rows up to the prefill budget, of which windows being recomputed get at most
-     * {@link #RECOMPUTE_ROWS_IN_COMPANY} while another sequence decodes or reads its prompt.
+     * whole chunks of prompts up to the prefill budget: prefill-chunk tokens of a prompt, or
+     * {@link #RECOMPUTE_ROWS_IN_COMPANY} rows of a window recomputed past the context.
      */
     private void step() {
         long start = System.nanoTime();
@@ -388,10 +388,7 @@ public final class BatchScheduler implements AutoCloseable {
         List<SequenceChunk> chunks = new ArrayList<>(batch.size());
         int rows = 0;
         int prefillRows = 0;
-        int recomputeRows = 0;
         int prefillBudget = Math.max(limits.prefillChunk(), 1);
-        boolean company = running.stream().anyMatch(seq -> !seq.result.isDone() && !seq.recomputing());
-        int recomputeBudget = company ? Math.min(RECOMPUTE_ROWS_IN_COMPANY, prefillBudget) : prefillBudget;
         for (int i = 0; i < running.size() && batch.size() < limits.maxBatch(); i++) {
             Sequence seq = running.get((cursor + i) % running.size());
             if (seq.result.isDone()) {
@@ -399,19 +396,16 @@ public final class BatchScheduler implements AutoCloseable {
             }
             int pending = seq.pendingTokens();
             boolean recomputing = seq.recomputing();
-            int wanted = pending == 1 ? 1 : Math.min(pending, prefillBudget - prefillRows);
-            if (recomputing) {
-                wanted = Math.min(wanted, recomputeBudget - recomputeRows);
-            }
-            if (wanted <= 0) {
-                continue; // this step's prompt budget is spent; the prompt goes on next step
+            // a chunk's bits depend on its length, so a sequence reads its prompt, or recomputes its window, in
+            // chunks of one length whatever runs beside it: prefillChunk tokens, or RECOMPUTE_ROWS_IN_COMPANY rows
+            // (which keep a neighbour's step short, and cost little more when alone)
+            int wanted = Math.min(pending, recomputing ? Math.min(RECOMPUTE_ROWS_IN_COMPANY, prefillBudget) : prefillBudget);
+            if (pending > 1 && prefillRows + wanted > prefillBudget) {
+                continue; // this step's prompt budget is spent: the chunk goes whole at a next step
             }
             SequenceChunk chunk = seq.nextChunk(wanted);
             if (pending > 1) {
                 prefillRows += chunk.tokens().length;
-            }
-            if (recomputing) {
-                recomputeRows += chunk.tokens().length;
             }
             rows += chunk.tokens().length;
             batch.add(seq);

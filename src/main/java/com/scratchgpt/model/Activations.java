@@ -13,6 +13,11 @@ import java.util.List;
  * layer's {@code forward(Activations act, Tensor in, Tensor out)} reads and writes the named buffers
  * below over {@link #rows} rows. The buffers that feed or take a product with a weight matrix have room
  * for {@link Blas#paddedRows}.
+ *
+ * <p>The short chunks (decode positions, short prompts: at most {@link Linear#MAX_KERNEL_CHUNK} tokens)
+ * come first, in the order given, then the long ones: the short ones' rows are then one block that a weight
+ * kernel takes in one product (or f32 one row at a time), while each long chunk may go to sgemm on its own
+ * ({@link Linear}).
  */
 public final class Activations {
 
@@ -22,6 +27,8 @@ public final class Activations {
 
     List<SequenceChunk> chunks; // the step's sequences, their new tokens back to back as rows
     int rows;                   // the step's new tokens, summed over the chunks
+    int shortRows;              // the rows of the short chunks: rows 0..shortRows-1
+    private int[] firstRow;     // per chunk (in the order given): its first row
 
     final Tensor x;        // (rows, emb): the residual stream
     final Tensor normed;   // (rows, emb): a LayerNorm's output
@@ -51,6 +58,7 @@ public final class Activations {
         this.scores = Tensor.zeros((long) cfg.nHeads() * maxRows * cfg.contextLength());
         this.last = Tensor.zeros(sequences, emb);
         this.logits = Tensor.zeros(sequences, cfg.vocabSize());
+        this.firstRow = new int[maxSequences];
     }
 
     /** The logits of the last step: (sequences, vocab), one row per sequence in step order. */
@@ -58,7 +66,10 @@ public final class Activations {
         return logits;
     }
 
-    /** Starts a step over these chunks: their tokens become rows 0..rows-1, chunk after chunk. */
+    /**
+     * Starts a step over these chunks: their tokens become rows 0..rows-1, the short chunks' first, each
+     * group in the order given.
+     */
     void start(List<SequenceChunk> chunks) {
         if (chunks.size() > maxSequences) {
             throw new IllegalArgumentException(chunks.size() + " sequences exceed the activations' " + maxSequences);
@@ -77,14 +88,35 @@ public final class Activations {
         }
         this.chunks = chunks;
         this.rows = total;
+        int row = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int c = 0; c < chunks.size(); c++) {
+                int n = chunks.get(c).tokens().length;
+                if (isShort(n) == (pass == 0)) {
+                    firstRow[c] = row;
+                    row += n;
+                }
+            }
+            if (pass == 0) {
+                shortRows = row;
+            }
+        }
+    }
+
+    static boolean isShort(int tokens) {
+        return tokens <= Linear.MAX_KERNEL_CHUNK;
+    }
+
+    /** The row of chunk {@code c}'s first token. */
+    int firstRow(int c) {
+        return firstRow[c];
     }
 
     /** from (rows, emb) -> to (sequences, emb): the row of each chunk's last token. */
     void gatherLastPositions(Tensor from, Tensor to) {
-        int row = 0;
         for (int s = 0; s < chunks.size(); s++) {
-            row += chunks.get(s).tokens().length;
-            to.copyFrom(from, (row - 1) * emb, s * emb, emb);
+            int last = firstRow[s] + chunks.get(s).tokens().length - 1;
+            to.copyFrom(from, last * emb, s * emb, emb);
         }
     }
 

@@ -49,20 +49,29 @@ final class Blas {
     static void gemm(int m, int n, int k, float alpha, FloatPointer a, int lda, FloatPointer b, int ldb,
                      boolean transB, float beta, FloatPointer c, int ldc) {
         if (transB && m <= MAX_GEMV_ROWS) {
-            // few rows against an [n, k] matrix: matrix-vector products, block by block
-            for (long r0 = 0; r0 < n; r0 += GEMV_BLOCK) {
-                int rows = (int) Math.min(GEMV_BLOCK, n - r0);
-                FloatPointer block = offset(b, r0 * ldb);
-                for (int i = 0; i < m; i++) {
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, k, alpha, block, ldb, offset(a, (long) i * lda), 1,
-                            beta, offset(c, i * (long) ldc + r0), 1);
-                }
-            }
+            rowByRow(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else if (m == 1) {
             cblas_sgemv(CblasRowMajor, CblasTrans, k, n, alpha, b, ldb, a, 1, beta, c, 1);
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /**
+     * c[m, n] = alpha * a[m, k] · b[n, k]^T + beta * c as matrix-vector products, block by block of b: each
+     * row of c is computed by calls that read its own row of a only, so its bits do not depend on the other
+     * rows (OpenBLAS's sgemv picks its kernel and threads by the block's shape alone).
+     */
+    static void rowByRow(int m, int n, int k, float alpha, FloatPointer a, int lda, FloatPointer b, int ldb, float beta,
+                         FloatPointer c, int ldc) {
+        for (long r0 = 0; r0 < n; r0 += GEMV_BLOCK) {
+            int rows = (int) Math.min(GEMV_BLOCK, n - r0);
+            FloatPointer block = offset(b, r0 * ldb);
+            for (int i = 0; i < m; i++) {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, rows, k, alpha, block, ldb, offset(a, (long) i * lda), 1,
+                        beta, offset(c, i * (long) ldc + r0), 1);
+            }
         }
     }
 

@@ -14,14 +14,14 @@ public final class FeedForward {
     public FeedForward(Linear fc, Linear proj) {
         this.fc = fc;
         this.proj = proj;
-        this.hiddenDim = Math.toIntExact(fc.weight().shape()[0]);
+        this.hiddenDim = fc.outFeatures();
     }
 
     /** in (rows, emb) -> out (rows, emb), through act.hidden (rows, 4 emb). */
     void forward(Activations act, Tensor in, Tensor out) {
-        fc.forward(in, act.hidden, act.rows);
+        fc.forward(act, in, act.hidden);
         gelu(act.hidden, act.rows * hiddenDim);
-        proj.forward(act.hidden, out, act.rows);
+        proj.forward(act, act.hidden, out);
     }
 
     /**

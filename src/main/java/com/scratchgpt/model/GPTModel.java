@@ -12,6 +12,7 @@ import static com.scratchgpt.model.ParameterTable.POS_EMB;
 import static com.scratchgpt.model.ParameterTable.TOK_EMB;
 
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -23,7 +24,10 @@ import java.util.Set;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import com.scratchgpt.model.ParameterTable.Parameter;
 import com.scratchgpt.model.ParameterTable.Role;
+import com.scratchgpt.model.kernel.WeightFormat;
+import com.scratchgpt.model.kernel.WeightMatrix;
 
 /**
  * The seeds' GPTModel: token + position embeddings, n_layers transformer blocks, final LayerNorm,
@@ -31,53 +35,74 @@ import com.scratchgpt.model.ParameterTable.Role;
  *
  * <p>Parameters are named and shaped as the {@link ParameterTable} lists them (the seeds' state_dict
  * names, with each block's W_query, W_key and W_value fused into one {@code att.qkv}). The output head
- * may share the token embedding's array (weight tying).
+ * may share the token embedding's array (weight tying). The linear layers' weights and the token
+ * embedding are held in the model's {@link WeightFormat}; everything else in float32
+ * ({@link Parameter#inWeightFormat}).
  */
 public final class GPTModel {
 
     private final GPTConfig cfg;
-    private final Tensor tokEmb;                 // (vocab, emb)
+    private final WeightFormat format;
+    private final Tensor tokEmb;                 // (vocab, emb) in f32; null in the other formats
+    private final WeightMatrix tokEmbWeight;     // (vocab, emb) in bf16 or q8_0; null in f32
     private final Tensor posEmb;                 // (context, emb)
     private final TransformerBlock[] trfBlocks;
     private final LayerNorm finalNorm;
     private final Linear outHead;                // weight (vocab, emb), bias-free
     private final boolean tiedOutputHead;
     private final Map<String, Tensor> parameters;
+    private final Map<String, WeightMatrix> converted;
+    private final long residentBytes;
 
-    private GPTModel(GPTConfig cfg, Map<String, Tensor> p, boolean tiedOutputHead) {
+    private GPTModel(GPTConfig cfg, WeightFormat format, Map<String, Tensor> p, Map<String, WeightMatrix> converted,
+                     boolean tiedOutputHead) {
         this.cfg = cfg;
+        this.format = format;
         this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(p));
+        this.converted = Collections.unmodifiableMap(new LinkedHashMap<>(converted));
         this.tiedOutputHead = tiedOutputHead;
-        this.tokEmb = p.get(TOK_EMB.name(-1, Role.WEIGHT));
+        String tok = TOK_EMB.name(-1, Role.WEIGHT);
+        this.tokEmb = p.get(tok);
+        this.tokEmbWeight = converted.get(tok);
         this.posEmb = p.get(POS_EMB.name(-1, Role.WEIGHT));
         this.trfBlocks = new TransformerBlock[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
             trfBlocks[i] = new TransformerBlock(
-                    layerNorm(p, NORM1, i),
-                    new MultiHeadAttention(linear(p, ATT_QKV, i), linear(p, ATT_OUT_PROJ, i), cfg.nHeads(), i),
-                    layerNorm(p, NORM2, i),
-                    new FeedForward(linear(p, FF_FC, i), linear(p, FF_PROJ, i)));
+                    layerNorm(NORM1, i),
+                    new MultiHeadAttention(linear(ATT_QKV, i), linear(ATT_OUT_PROJ, i), cfg.nHeads(), i),
+                    layerNorm(NORM2, i),
+                    new FeedForward(linear(FF_FC, i), linear(FF_PROJ, i)));
         }
-        this.finalNorm = layerNorm(p, FINAL_NORM, -1);
-        this.outHead = tiedOutputHead ? new Linear(tokEmb, null) : linear(p, OUT_HEAD, -1);
+        this.finalNorm = layerNorm(FINAL_NORM, -1);
+        this.outHead = tiedOutputHead ? linear(TOK_EMB, -1) : linear(OUT_HEAD, -1);
+        long bytes = 0;
+        for (Parameter e : ParameterTable.parameters(cfg, tiedOutputHead)) {
+            Tensor t = p.get(e.name());
+            bytes += t != null ? t.length() * Float.BYTES : converted.get(e.name()).residentBytes();
+        }
+        this.residentBytes = bytes;
     }
 
-    private static Linear linear(Map<String, Tensor> p, ParameterTable row, int layer) {
-        return new Linear(p.get(row.name(layer, Role.WEIGHT)), p.get(row.name(layer, Role.BIAS)));
+    /** The layer of this row (its weight, and its bias if it has one), in the model's weight format. */
+    private Linear linear(ParameterTable row, int layer) {
+        String weight = row.name(layer, Role.WEIGHT);
+        Tensor bias = parameters.get(row.name(layer, Role.BIAS));
+        return converted.containsKey(weight) ? new Linear(converted.get(weight), bias)
+                : new Linear(parameters.get(weight), bias);
     }
 
-    private static LayerNorm layerNorm(Map<String, Tensor> p, ParameterTable row, int layer) {
-        return new LayerNorm(p.get(row.name(layer, Role.SCALE)), p.get(row.name(layer, Role.SHIFT)));
+    private LayerNorm layerNorm(ParameterTable row, int layer) {
+        return new LayerNorm(parameters.get(row.name(layer, Role.SCALE)), parameters.get(row.name(layer, Role.SHIFT)));
     }
 
     /**
-     * Builds the model on these parameters, which must be exactly {@link ParameterTable#parameters} (with
+     * Builds a float32 model on these arrays, which must be exactly {@link ParameterTable#parameters} (with
      * {@code out_head.weight} absent when the head is tied to the token embedding).
      */
     public static GPTModel of(GPTConfig cfg, Map<String, Tensor> parameters) {
         boolean tied = !parameters.containsKey(OUT_HEAD.name(-1, Role.WEIGHT));
         Set<String> expected = new HashSet<>();
-        for (ParameterTable.Parameter e : ParameterTable.parameters(cfg, tied)) {
+        for (Parameter e : ParameterTable.parameters(cfg, tied)) {
             Tensor t = parameters.get(e.name());
             if (t == null) {
                 throw new IllegalArgumentException("missing parameter " + e.name());
@@ -93,7 +118,73 @@ public final class GPTModel {
                 throw new IllegalArgumentException("unexpected parameter " + name);
             }
         }
-        return new GPTModel(cfg, parameters, tied);
+        return new GPTModel(cfg, WeightFormat.F32, parameters, Map.of(), tied);
+    }
+
+    /**
+     * Builds the model with its weights in {@code format}, asking {@code source} for each parameter in turn.
+     * A weight held in another format is read into one scratch array (float32, or its 16-bit bits when the
+     * source holds bfloat16 or binary16 and the format is bf16), converted, and the scratch reused for the
+     * next: at no time is more held than the model in its format plus the largest tensor.
+     */
+    public static GPTModel load(GPTConfig cfg, boolean tiedOutputHead, WeightFormat format, ParameterSource source) {
+        List<Parameter> table = ParameterTable.parameters(cfg, tiedOutputHead);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, WeightMatrix> converted = new LinkedHashMap<>();
+        Scratch scratch = new Scratch(table.stream().filter(Parameter::inWeightFormat).mapToLong(Parameter::numel).max()
+                .orElse(0));
+        for (Parameter p : table) {
+            if (format == WeightFormat.F32 || !p.inWeightFormat()) {
+                Tensor t = Tensor.zeros(p.shape());
+                source.read(p, t.buffer());
+                tensors.put(p.name(), t);
+            } else {
+                converted.put(p.name(), convert(p, format, source, scratch));
+            }
+        }
+        return new GPTModel(cfg, format, tensors, converted, tiedOutputHead);
+    }
+
+    /** Parameter p (a matrix) from the source in this format (bf16 or q8_0). */
+    private static WeightMatrix convert(Parameter p, WeightFormat format, ParameterSource source, Scratch scratch) {
+        int out = Math.toIntExact(p.shape()[0]);
+        int in = Math.toIntExact(p.shape()[1]);
+        ParameterSource.Half half = source.half(p);
+        if (format == WeightFormat.BF16 && half != null) {
+            ShortBuffer bits = scratch.bits();
+            source.readHalf(p, bits);
+            return half == ParameterSource.Half.BF16 ? WeightMatrix.bf16FromBf16(bits, out, in)
+                    : WeightMatrix.bf16FromF16(bits, out, in);
+        }
+        FloatBuffer values = scratch.values();
+        source.read(p, values);
+        return WeightMatrix.of(format, values, out, in);
+    }
+
+    /** The one scratch array a load converts every weight through, allocated when first needed. */
+    private static final class Scratch {
+
+        private final int length;
+        private FloatBuffer values;
+        private ShortBuffer bits;
+
+        Scratch(long length) {
+            this.length = Math.toIntExact(length);
+        }
+
+        FloatBuffer values() {
+            if (values == null) {
+                values = FloatBuffer.allocate(length);
+            }
+            return values;
+        }
+
+        ShortBuffer bits() {
+            if (bits == null) {
+                bits = ShortBuffer.allocate(length);
+            }
+            return bits;
+        }
     }
 
     public GPTConfig config() {
@@ -104,19 +195,35 @@ public final class GPTModel {
         return tiedOutputHead;
     }
 
-    /** The parameter arrays by name; a tied head appears once, as tok_emb.weight. */
+    /** How the linear layers' weights and the token embedding are held and computed. */
+    public WeightFormat weightFormat() {
+        return format;
+    }
+
+    /**
+     * The float32 parameter arrays by name: every parameter in f32 (a tied head once, as tok_emb.weight); in
+     * bf16 and q8_0 those that stay float32 (position embedding, LayerNorm parameters, biases).
+     */
     public Map<String, Tensor> parameters() {
         return parameters;
     }
 
-    /** Parameters held, each array once (a tied head counts once), like the seeds' sum(p.numel()). */
-    public long parameterCount() {
-        return parameters.values().stream().mapToLong(Tensor::length).sum();
+    /** The parameters held in bf16 or q8_0 by name (none in f32), each matrix once. */
+    public Map<String, WeightMatrix> convertedParameters() {
+        return converted;
     }
 
-    /** Bytes the parameter arrays occupy (off-heap, float32). */
-    public long parameterBytes() {
-        return parameterCount() * Float.BYTES;
+    /** Parameters held, each tensor once (a tied head counts once), like the seeds' sum(p.numel()). */
+    public long parameterCount() {
+        return ParameterCount.of(cfg, tiedOutputHead).totalParameters();
+    }
+
+    /**
+     * Bytes the weights occupy as held: float32 arrays (off-heap) at 4 bytes a parameter, bf16 and q8_0
+     * matrices (on the Java heap) at what their format takes, scales included; each tensor once.
+     */
+    public long residentBytes() {
+        return residentBytes;
     }
 
     /**
@@ -127,7 +234,7 @@ public final class GPTModel {
         hiddenStates(chunks, act);
         // logits = out_head(x), at each sequence's last position only: the one generation reads
         act.gatherLastPositions(act.normed, act.last);       // (sequences, emb)
-        outHead.forward(act.last, act.logits, chunks.size()); // (sequences, vocab)
+        outHead.forward(act.last, act.logits, chunks.size()); // (sequences, vocab), each row alone
     }
 
     /**
@@ -167,7 +274,7 @@ public final class GPTModel {
         Activations act = new Activations(cfg, batch * t, batch);
         hiddenStates(chunks, act);
         Tensor logits = Tensor.zeros(act.rows, cfg.vocabSize());
-        outHead.forward(act.normed, logits, act.rows); // logits = out_head(x): (batch * tokens, vocab)
+        outHead.forward(act, act.normed, logits); // logits = out_head(x): (batch * tokens, vocab)
         return logits.array().reshape(batch, t, cfg.vocabSize());
     }
 
@@ -233,22 +340,32 @@ public final class GPTModel {
     private void embed(Activations act) {
         int e = cfg.embDim();
         FloatBuffer out = act.x.buffer();
-        FloatBuffer tok = tokEmb.buffer();
         FloatBuffer pos = posEmb.buffer();
-        int row = 0;
-        for (SequenceChunk chunk : act.chunks) {
+        float[] tok = new float[e];
+        for (int c = 0; c < act.chunks.size(); c++) {
+            SequenceChunk chunk = act.chunks.get(c);
             int start = chunk.cache().length();
+            int row = act.firstRow(c);
             for (int i = 0; i < chunk.tokens().length; i++, row++) {
                 int token = chunk.tokens()[i];
                 if (token < 0 || token >= cfg.vocabSize()) {
                     throw new IllegalArgumentException("token id " + token + " is outside the vocabulary 0.." + (cfg.vocabSize() - 1));
                 }
-                int tb = token * e;
+                tokenEmbedding(token, tok);
                 int pb = (start + i) * e;
                 for (int j = 0; j < e; j++) {
-                    out.put(row * e + j, tok.get(tb + j) + pos.get(pb + j));
+                    out.put(row * e + j, tok[j] + pos.get(pb + j));
                 }
             }
+        }
+    }
+
+    /** dst (emb) = tok_emb[token], as float32. */
+    private void tokenEmbedding(int token, float[] dst) {
+        if (tokEmb != null) {
+            tokEmb.buffer().get(token * cfg.embDim(), dst, 0, cfg.embDim());
+        } else {
+            tokEmbWeight.dequantizeRow(token, dst, 0);
         }
     }
 }

@@ -2,11 +2,21 @@ package com.scratchgpt.model;
 
 import java.nio.FloatBuffer;
 
+import com.scratchgpt.model.kernel.ScaledDotProductAttention;
+import com.scratchgpt.model.kernel.WeightMatrix;
+
 /**
  * The seeds' causal MultiHeadAttention. W_query, W_key and W_value are fused into one (3 emb, emb)
  * projection, so that one matrix product yields all three.
+ *
+ * <p>The rows of short chunks (decoding) attend through {@link ScaledDotProductAttention}, whose sums
+ * run in an order no other row changes; a long chunk (a prompt) through BLAS, which the chunk's shape alone
+ * configures. Either way a row's result does not depend on the sequences beside it. Without the Vector API
+ * every chunk goes through BLAS.
  */
 public final class MultiHeadAttention {
+
+    private static final boolean KERNELS = WeightMatrix.kernelsAvailable();
 
     private final Linear qkv;     // W_query | W_key | W_value: (3 emb, emb)
     private final Linear outProj; // (emb, emb)
@@ -21,9 +31,9 @@ public final class MultiHeadAttention {
         this.outProj = outProj;
         this.layer = layer;
         this.nHeads = nHeads;
-        this.emb = Math.toIntExact(outProj.weight().shape()[0]);
+        this.emb = outProj.outFeatures();
         this.headDim = emb / nHeads;
-        // the seeds divide the scores by sqrt(head_dim); BLAS applies the reciprocal as alpha
+        // the seeds divide the scores by sqrt(head_dim); both paths multiply by its reciprocal (BLAS as alpha)
         this.scale = (float) (1.0 / Math.sqrt(headDim));
     }
 
@@ -34,18 +44,73 @@ public final class MultiHeadAttention {
      * tokens.
      */
     void forward(Activations act, Tensor in, Tensor out) {
-        qkv.forward(in, act.qkv, act.rows);
-        int row = 0;
-        for (SequenceChunk chunk : act.chunks) {
-            attend(chunk, row, act);
-            row += chunk.tokens().length;
+        qkv.forward(act, in, act.qkv);
+        for (int c = 0; c < act.chunks.size(); c++) {
+            store(act.chunks.get(c), act.firstRow(c), act);
         }
-        outProj.forward(act.context, out, act.rows);
+        if (KERNELS) {
+            attendShortChunks(act);
+        }
+        for (int c = 0; c < act.chunks.size(); c++) {
+            SequenceChunk chunk = act.chunks.get(c);
+            if (!KERNELS || !Activations.isShort(chunk.tokens().length)) {
+                attend(chunk, act.firstRow(c), act);
+            }
+        }
+        outProj.forward(act, act.context, out);
+    }
+
+    /** A chunk's keys and values (its rows from firstRow of act.qkv) appended to its cache. */
+    private void store(SequenceChunk chunk, int firstRow, Activations act) {
+        KVCache cache = chunk.cache();
+        int start = cache.length();
+        for (int i = 0; i < chunk.tokens().length; i++) {
+            int src = (firstRow + i) * 3 * emb;
+            int dst = Math.toIntExact(cache.offset(start + i));
+            cache.keys(layer).copyFrom(act.qkv, src + emb, dst, emb);
+            cache.values(layer).copyFrom(act.qkv, src + 2 * emb, dst, emb);
+        }
     }
 
     /**
-     * One chunk's rows firstRow.. of act.qkv -> the same rows of act.context (n, emb): append its keys and
-     * values to the cache, then each head's softmax(q k^T / sqrt(d)) v, through act.scores (heads, n, total).
+     * Rows 0..shortRows-1 of act.qkv -> the same rows of act.context (rows, emb): every head of every row of
+     * the short chunks, each on its own, split over the cores when there is enough of it.
+     */
+    private void attendShortChunks(Activations act) {
+        int rows = act.shortRows;
+        if (rows == 0) {
+            return;
+        }
+        KVCache[] caches = new KVCache[rows];
+        int[] positions = new int[rows];
+        int widest = 0;
+        for (int c = 0; c < act.chunks.size(); c++) {
+            SequenceChunk chunk = act.chunks.get(c);
+            if (Activations.isShort(chunk.tokens().length)) {
+                for (int i = 0; i < chunk.tokens().length; i++) {
+                    caches[act.firstRow(c) + i] = chunk.cache();
+                    positions[act.firstRow(c) + i] = chunk.cache().length() + i;
+                }
+                widest = Math.max(widest, chunk.cache().length() + chunk.tokens().length);
+            }
+        }
+        ParallelLoop.forRange(rows * nHeads, (long) widest * headDim, (from, to) -> {
+            for (int task = from; task < to; task++) {
+                int row = task / nHeads;
+                int h = task % nHeads;
+                KVCache cache = caches[row];
+                int kvAt = Math.toIntExact(cache.offset(0)) + h * headDim;
+                // position p sees positions 0..p, its own included
+                ScaledDotProductAttention.attend(act.qkv.bytes(), row * 3 * emb + h * headDim, cache.keys(layer).bytes(),
+                        cache.values(layer).bytes(), kvAt, emb, positions[row] + 1, headDim, scale, act.context.bytes(),
+                        row * emb + h * headDim);
+            }
+        });
+    }
+
+    /**
+     * One chunk's rows firstRow.. of act.qkv -> the same rows of act.context (n, emb), its keys and values
+     * already stored: each head's softmax(q k^T / sqrt(d)) v through BLAS and act.scores (heads, n, total).
      */
     private void attend(SequenceChunk chunk, int firstRow, Activations act) {
         KVCache cache = chunk.cache();
@@ -54,12 +119,6 @@ public final class MultiHeadAttention {
         int n = chunk.tokens().length;
         int start = cache.length();
         int total = start + n;
-        for (int i = 0; i < n; i++) {
-            int src = (firstRow + i) * 3 * emb;
-            int dst = Math.toIntExact(cache.offset(start + i));
-            keys.copyFrom(act.qkv, src + emb, dst, emb);
-            values.copyFrom(act.qkv, src + 2 * emb, dst, emb);
-        }
         // scores (heads, n, total) = q_h (n, hd) · k_h (total, hd)^T / sqrt(hd), one head after another
         long headStride = (long) n * total;
         for (int h = 0; h < nHeads; h++) {

@@ -1,5 +1,7 @@
 package com.scratchgpt.model;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 import org.bytedeco.javacpp.FloatPointer;
@@ -8,14 +10,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A dense row-major float32 ND4J array with the two views the forward pass needs: a pointer for
- * BLAS calls and a direct buffer for the element-wise loops. Both views share the array's memory.
+ * A dense row-major float32 ND4J array with the views the forward pass needs: a pointer for BLAS calls,
+ * a direct float buffer for the element-wise loops, and the same memory as bytes for the Vector API's
+ * loads (the weight kernels, attention). All views share the array's memory.
  */
 public final class Tensor {
 
     private final INDArray array;
     private final FloatPointer pointer;
     private final FloatBuffer buffer;
+    private final ByteBuffer bytes;
 
     private Tensor(INDArray array) {
         if (array.dataType() != DataType.FLOAT || array.ordering() != 'c' || array.isView()) {
@@ -24,6 +28,7 @@ public final class Tensor {
         this.array = array;
         this.pointer = new FloatPointer(array.data().addressPointer());
         this.buffer = array.data().asNioFloat();
+        this.bytes = array.data().asNio().order(ByteOrder.nativeOrder());
     }
 
     /** A new zero-filled tensor of this shape. */
@@ -46,6 +51,11 @@ public final class Tensor {
     /** The memory for element-wise loops; absolute get/put only (the position is never moved). */
     public FloatBuffer buffer() {
         return buffer;
+    }
+
+    /** The same memory as bytes in the machine's order (element i at byte 4 i); absolute access only. */
+    public ByteBuffer bytes() {
+        return bytes;
     }
 
     /** A BLAS pointer to the element at this flat offset. */

@@ -12,7 +12,7 @@ import org.springframework.stereotype.Component;
 import com.scratchgpt.ServedModel;
 import com.scratchgpt.model.ParameterCount;
 
-/** {@code /actuator/info}: the model's configuration, source, dtype, size, and the ND4J backend. */
+/** {@code /actuator/info}: the model's configuration, source, dtype, weight format, size, and the ND4J backend. */
 @Component
 class ModelInfoContributor implements InfoContributor {
 
@@ -33,7 +33,8 @@ class ModelInfoContributor implements InfoContributor {
         model.put("loadMillis", served.loadMillis());
         model.put("totalParameters", count.totalParameters());
         model.put("tiedOutputHead", count.tiedOutputHead());
-        model.put("memoryBytes", served.model().parameterBytes());
+        model.put("weightFormat", served.model().weightFormat().id());
+        model.put("memoryBytes", served.model().residentBytes());
         builder.withDetail("model", model);
         Map<String, Object> nd4j = new LinkedHashMap<>();
         nd4j.put("backend", Nd4j.getBackend().getClass().getSimpleName());

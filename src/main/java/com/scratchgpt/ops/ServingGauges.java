@@ -29,8 +29,9 @@ class ServingGauges implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Gauge.builder("gpt.model.parameters", served, s -> s.model().parameterCount())
                 .description("Parameters of the loaded model, each tensor once").register(registry);
-        Gauge.builder("gpt.model.memory", served, s -> s.model().parameterBytes())
-                .description("Bytes the loaded weights occupy (off-heap)").baseUnit("bytes").register(registry);
+        Gauge.builder("gpt.model.memory", served, s -> s.model().residentBytes())
+                .description("Bytes the loaded weights occupy in their weight format (float32 off-heap, bf16 and q8_0"
+                        + " on the Java heap)").baseUnit("bytes").register(registry);
         // ND4J's arrays (weights, KV cache, activations) live off-heap: the JVM's own memory metrics miss them
         Gauge.builder("gpt.process.physical", Pointer::physicalBytes)
                 .description("Resident memory of the whole process, as JavaCPP reads it").baseUnit("bytes").register(registry);

@@ -1,10 +1,10 @@
 package com.scratchgpt.weights;
 
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,14 +16,18 @@ import org.slf4j.LoggerFactory;
 
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
+import com.scratchgpt.model.ParameterSource;
 import com.scratchgpt.model.ParameterTable;
-import com.scratchgpt.model.ParameterTable.Role;
-import com.scratchgpt.model.Tensor;
+import com.scratchgpt.model.ParameterTable.Parameter;
+import com.scratchgpt.model.kernel.WeightFormat;
 
 /**
  * Loads a checkpoint into a {@link GPTModel}: {@code model.safetensors}, or a PyTorch {@code .pth}/{@code .pt}
  * state_dict, with {@code config.json} beside it, in the seeds' layout or Hugging Face GPT-2's. Either the whole
  * model loads, or a {@link CheckpointException} names the file, the tensor and the problem.
+ *
+ * <p>Any stored dtype converts to any weight format, tensor by tensor as the model is built: an F16 or BF16
+ * weight goes to bf16 from its 16-bit values, without a float32 copy of the tensor.
  */
 public final class CheckpointLoader {
 
@@ -45,11 +49,17 @@ public final class CheckpointLoader {
     private CheckpointLoader() {
     }
 
-    /**
-     * @param path a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with
-     *             config.json beside it (which may be left out for the GPT-2 sizes)
-     */
+    /** The checkpoint at {@code path} with float32 weights ({@link #load(Path, WeightFormat)}). */
     public static Loaded load(Path path) {
+        return load(path, WeightFormat.F32);
+    }
+
+    /**
+     * @param path   a folder holding config.json and model.safetensors, or a .safetensors, .pth or .pt file with
+     *               config.json beside it (which may be left out for the GPT-2 sizes)
+     * @param format how the model holds its linear layers' weights and token embedding
+     */
+    public static Loaded load(Path path, WeightFormat format) {
         long start = System.nanoTime();
         Path file = Files.isDirectory(path) ? path.resolve("model.safetensors") : path;
         Path config = file.toAbsolutePath().getParent().resolve("config.json");
@@ -73,23 +83,15 @@ public final class CheckpointLoader {
             checkTensorsAgainstConfig(st, sources, layout, listed, detected.prefix(), tied);
             CausalMask.check(st, cfg);
 
-            Map<String, Tensor> params = new LinkedHashMap<>();
-            for (ParameterTable.Parameter p : ParameterTable.parameters(cfg, tied)) {
-                Tensor t = Tensor.zeros(p.shape());
-                for (CheckpointLayout.Source s : sources.get(p.name())) {
-                    st.readInto(s.name(), t.buffer(), Math.toIntExact(s.offset()), s.transpose());
-                }
-                params.put(p.name(), t);
-            }
-            String head = ParameterTable.OUT_HEAD.name(-1, Role.WEIGHT);
-            if (!tied && layout == CheckpointLayout.HUGGING_FACE
-                    && sameValues(params.get(ParameterTable.TOK_EMB.name(-1, Role.WEIGHT)), params.get(head))) {
-                params.remove(head); // GPT2LMHeadModel ties lm_head to wte: keep one array
+            if (!tied && layout == CheckpointLayout.HUGGING_FACE && sameValues(st,
+                    sources.get(ParameterTable.TOK_EMB.name(-1, ParameterTable.Role.WEIGHT)).get(0).name(),
+                    sources.get(ParameterTable.OUT_HEAD.name(-1, ParameterTable.Role.WEIGHT)).get(0).name())) {
+                tied = true; // GPT2LMHeadModel ties lm_head to wte: keep one array
             }
             String dtypes = st.entries().values().stream().filter(e -> !layout.ignored(e.name()))
                     .map(e -> e.dtype().name()).collect(Collectors.toCollection(TreeSet::new))
                     .stream().collect(Collectors.joining(","));
-            GPTModel model = GPTModel.of(cfg, params);
+            GPTModel model = GPTModel.load(cfg, tied, format, new FileSource(st, sources));
             long millis = (System.nanoTime() - start) / 1_000_000;
             return new Loaded(model, file, config, layout, dtypes, millis);
         }
@@ -137,12 +139,51 @@ public final class CheckpointLoader {
         }
     }
 
-    private static boolean sameValues(Tensor a, Tensor b) {
-        if (a.length() != b.length()) {
-            return false;
+    /** Whether two stored tensors hold the same values (NaN equal to NaN, -0 to 0), read where they lie. */
+    private static boolean sameValues(TensorFile st, String a, String b) {
+        boolean[] same = new boolean[1];
+        st.read(a, (ea, x) -> st.read(b, (eb, y) -> {
+            long n = ea.numel();
+            if (n != eb.numel()) {
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                float u = ea.dtype().get(x, i);
+                float v = eb.dtype().get(y, i);
+                if (u != v && !(Float.isNaN(u) && Float.isNaN(v))) {
+                    return;
+                }
+            }
+            same[0] = true;
+        }));
+        return same[0];
+    }
+
+    /** The model's parameters as the file's tensors fill them, each read when the model asks for it. */
+    private record FileSource(TensorFile file, Map<String, List<CheckpointLayout.Source>> sources) implements ParameterSource {
+
+        @Override
+        public void read(Parameter p, FloatBuffer dst) {
+            for (CheckpointLayout.Source s : sources.get(p.name())) {
+                file.readInto(s.name(), dst, Math.toIntExact(s.offset()), s.transpose());
+            }
         }
-        FloatBuffer x = a.buffer();
-        FloatBuffer y = b.buffer();
-        return x.equals(y);
+
+        @Override
+        public Half half(Parameter p) {
+            Set<Dtype> stored = sources.get(p.name()).stream().map(s -> file.entries().get(s.name()).dtype())
+                    .collect(Collectors.toSet());
+            if (stored.equals(Set.of(Dtype.BF16))) {
+                return Half.BF16;
+            }
+            return stored.equals(Set.of(Dtype.F16)) ? Half.F16 : null;
+        }
+
+        @Override
+        public void readHalf(Parameter p, ShortBuffer dst) {
+            for (CheckpointLayout.Source s : sources.get(p.name())) {
+                file.readBitsInto(s.name(), dst, Math.toIntExact(s.offset()), s.transpose());
+            }
+        }
     }
 }

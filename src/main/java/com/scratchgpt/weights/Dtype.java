@@ -2,6 +2,7 @@ package com.scratchgpt.weights;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 import com.scratchgpt.model.kernel.Float16;
 
@@ -33,16 +34,41 @@ public enum Dtype {
      * a 2-D [rows, cols] tensor is written as [cols, rows].
      */
     void widen(ByteBuffer data, long[] shape, FloatBuffer dst, int dstOffset, boolean transpose) {
+        int n = numel(shape);
+        for (int i = 0; i < n; i++) {
+            dst.put(dstOffset + destination(i, shape, transpose), get(data, i));
+        }
+    }
+
+    /**
+     * Copies the bits of {@code shape}'s elements of a 16-bit type (F16, BF16) from the start of data into dst
+     * at dstOffset, as stored; with {@code transpose} a 2-D [rows, cols] tensor is written as [cols, rows].
+     */
+    void copyBits(ByteBuffer data, long[] shape, ShortBuffer dst, int dstOffset, boolean transpose) {
+        if (bytes != 2) {
+            throw new IllegalArgumentException(this + " is not a 16-bit type");
+        }
+        int n = numel(shape);
+        for (int i = 0; i < n; i++) {
+            dst.put(dstOffset + destination(i, shape, transpose), data.getShort(i * 2));
+        }
+    }
+
+    private static int numel(long[] shape) {
         long numel = 1;
         for (long d : shape) {
             numel *= d;
         }
-        int n = Math.toIntExact(numel);
-        int rows = transpose ? Math.toIntExact(shape[0]) : 1;
-        int cols = transpose ? Math.toIntExact(shape[1]) : n;
-        for (int i = 0; i < n; i++) {
-            int to = transpose ? (i % cols) * rows + i / cols : i;
-            dst.put(dstOffset + to, get(data, i));
+        return Math.toIntExact(numel);
+    }
+
+    /** Where stored element i lands: i, or with {@code transpose} its place in the [cols, rows] transpose. */
+    private static int destination(int i, long[] shape, boolean transpose) {
+        if (!transpose) {
+            return i;
         }
+        int rows = (int) shape[0];
+        int cols = (int) shape[1];
+        return (i % cols) * rows + i / cols;
     }
 }

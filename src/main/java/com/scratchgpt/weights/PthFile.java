@@ -2,7 +2,6 @@ package com.scratchgpt.weights;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -10,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * A PyTorch checkpoint saved with {@code torch.save(model.state_dict(), "model.pth")}, or with
@@ -156,7 +156,7 @@ public final class PthFile implements TensorFile {
     }
 
     @Override
-    public void readInto(String name, FloatBuffer dst, int dstOffset, boolean transpose) {
+    public void read(String name, BiConsumer<TensorFile.Entry, ByteBuffer> reader) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new CheckpointException(path(), name, "missing tensor");
@@ -167,7 +167,7 @@ public final class PthFile implements TensorFile {
         try (WeightsChannel.Region region = archive.map(member, name, check)) {
             ByteBuffer data = region.bytes().position(Math.toIntExact(e.storageOffset() * e.dtype().bytes))
                     .slice().order(ByteOrder.LITTLE_ENDIAN);
-            e.dtype().widen(data, e.shape(), dst, dstOffset, transpose);
+            reader.accept(e, data);
         }
         checkedStorages.add(e.storage());
     }

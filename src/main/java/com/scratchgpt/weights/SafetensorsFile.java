@@ -1,6 +1,6 @@
 package com.scratchgpt.weights;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -8,7 +8,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
+import java.util.function.BiConsumer;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -169,13 +169,13 @@ public final class SafetensorsFile implements TensorFile {
     }
 
     @Override
-    public void readInto(String name, FloatBuffer dst, int dstOffset, boolean transpose) {
+    public void read(String name, BiConsumer<TensorFile.Entry, ByteBuffer> reader) {
         Entry e = entries.get(name);
         if (e == null) {
             throw new CheckpointException(path, name, "missing tensor");
         }
         try (WeightsChannel.Region region = channel.map(name, dataStart + e.begin(), e.end() - e.begin())) {
-            e.dtype().widen(region.bytes(), e.shape(), dst, dstOffset, transpose);
+            reader.accept(e, region.bytes());
         }
     }
 

@@ -24,6 +24,8 @@ class ModelApiTest {
         assertThat(p.get("parametersWithWeightTying").asLong()).isEqualTo(124_412_160L);
         assertThat(p.get("tiedOutputHead").asBoolean()).isFalse();
         assertThat(p.get("sizeMb").asDouble()).isEqualTo(621.83);
+        assertThat(p.get("weightFormat").asString()).isEqualTo("f32");
+        assertThat(p.get("residentBytes").asLong()).as("float32: the book's size").isEqualTo(652_038_144L);
         assertThat(p.get("components").get("transformerBlocks").asLong()).isEqualTo(85_026_816L);
         assertThat(p.get("components").get("outputHead").asLong()).isEqualTo(38_597_376L);
         assertThat(p.get("perBlock").get("total").asLong()).isEqualTo(7_085_568L);

@@ -38,6 +38,7 @@ import com.scratchgpt.model.Linear;
 import com.scratchgpt.model.SequenceChunk;
 import com.scratchgpt.model.Tensor;
 import com.scratchgpt.model.TorchInitializer;
+import com.scratchgpt.model.kernel.WeightFormat;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
 
 import tools.jackson.databind.JsonNode;
@@ -84,6 +85,14 @@ public final class Bench {
         double gemmPeak = gemmPeak(reps);
         line("Memory read bandwidth: %.1f GB/s (OpenBLAS sasum over 1 GiB from 2 threads, best of %d)", bandwidth / 1e9, reps);
         line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
+        if (options.contains("--formats")) {
+            // only the weight formats' tables: ./mvnw -Pbench verify -Dbench.args=--formats
+            FormatBench.run(reps, quick ? 1 : 2);
+            line("");
+            line("Load average after: %s", loadAverage());
+            write();
+            return;
+        }
         if (options.contains("--kernels")) {
             // only the weight kernels' table: ./mvnw -Pbench verify -Dbench.args=--kernels
             KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
@@ -167,6 +176,7 @@ public final class Bench {
         }
         productsByRowCount(model, reps);
         KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
+        FormatBench.run(reps, quick ? 1 : 2);
 
         int seedsTokens = quick ? 8 : 32;
         long start = System.nanoTime();
@@ -178,7 +188,7 @@ public final class Bench {
         line("");
         line("The seeds' loop (no cache, the whole window every step): %.1f tokens/s over %d tokens", seeds, seedsTokens);
         line("Peak RSS of the benchmark process: %.0f MB (weights %d MB, KV-cache pool %d MB)", rss,
-                model.parameterBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
+                model.residentBytes() >> 20, kvBytes(cfg, 32 * 640) >> 20);
 
         pytorchSideBySide(ours, quick);
         write();
@@ -327,15 +337,18 @@ public final class Bench {
         return f[0] + " " + f[1] + " " + f[2];
     }
 
-    /** Per decoded token every block weight and the output head are read once; embeddings only one row each. */
+    /**
+     * Weight bytes streamed per decoded token, in the model's format: everything held but the embeddings, of
+     * which one row each is read (the token embedding is streamed whole when it is also the output head).
+     */
     static long weightBytesReadPerToken(GPTModel model) {
-        long bytes = 0;
-        for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
-            if (!e.getKey().startsWith("tok_emb") && !e.getKey().startsWith("pos_emb")) {
-                bytes += e.getValue().length() * 4;
-            }
+        long embeddings = model.parameters().get("pos_emb.weight").length() * Float.BYTES;
+        if (!model.tiedOutputHead()) {
+            embeddings += model.weightFormat() == WeightFormat.F32
+                    ? model.parameters().get("tok_emb.weight").length() * Float.BYTES
+                    : model.convertedParameters().get("tok_emb.weight").residentBytes();
         }
-        return model.tiedOutputHead() ? bytes + model.parameters().get("tok_emb.weight").length() * 4 : bytes;
+        return model.residentBytes() - embeddings;
     }
 
     /** Keys and values of every layer for this many positions. */
@@ -495,8 +508,9 @@ public final class Bench {
 
     /**
      * One pass of every weight-matrix product of a decode step (blocks and output head) for 1 to 32 rows,
-     * as {@link Linear} runs it and as plain sgemm on exactly those rows. Decoding N streams together
-     * cannot beat N rows / (time of the N-row pass), whatever the rest of the step costs.
+     * as {@link Linear} runs decoding rows in f32 (matrix-vector products, row by row) and as plain sgemm on
+     * exactly those rows. Decoding N streams together cannot beat N rows / (time of the N-row pass), whatever
+     * the rest of the step costs.
      */
     static void productsByRowCount(GPTModel model, int reps) {
         List<Tensor> weights = new ArrayList<>();
@@ -513,7 +527,7 @@ public final class Bench {
         line("Matrix products by row count: every weight matrix of a decode step once (%d products, %.0f MB), best of %d:",
                 weights.size(), weights.stream().mapToLong(Tensor::length).sum() * 4 / 1e6, reps);
         line("");
-        line("| rows | as served (Linear) | sgemm on exactly these rows | bound on N-stream decode | x one row |");
+        line("| rows | as served (Linear, row by row) | sgemm on exactly these rows | bound on N-stream decode | x one row |");
         line("| --- | --- | --- | --- | --- |");
         double oneRow = 0;
         for (int rows : new int[] {1, 2, 4, 8, 12, 13, 16, 20, 24, 32}) {

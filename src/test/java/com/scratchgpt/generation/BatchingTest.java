@@ -57,6 +57,38 @@ class BatchingTest {
     }
 
     @Test
+    void aSampledRequestGetsTheSameLogprobsBitForBitAloneAndAmong31OthersWhosePromptsShareItsSteps() {
+        GPTModel model = TestModels.seed123();
+        Random random = new Random(13);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            // prompts longer than the 64-token prefill chunk, so that several compete for a step's budget
+            int[] prompt = random.ints(1 + random.nextInt(150), 0, 50257).toArray();
+            requests.add(new GenerationRequest(prompt, 6, 0.9, 40, null, 1000L + i, List.of(), 3));
+        }
+        BatchScheduler.Limits limits = new BatchScheduler.Limits(32, 32, 32, 32 * 160, 64);
+        List<GenerationResult> together = new ArrayList<>();
+        try (BatchScheduler scheduler = new BatchScheduler(model, TOKENIZER, limits, GenerationObserver.NONE)) {
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            for (GenerationRequest r : requests) {
+                futures.add(scheduler.submit(r, TokenListener.NONE, TimeUnit.MINUTES.toNanos(5)));
+            }
+            futures.forEach(f -> together.add(f.join()));
+        }
+        try (BatchScheduler alone = new BatchScheduler(model, TOKENIZER, limits, GenerationObserver.NONE)) {
+            for (int i = 0; i < requests.size(); i++) {
+                GenerationResult solo = alone.generate(requests.get(i));
+                GenerationResult batched = together.get(i);
+                assertThat(batched.generatedTokens()).as("request %d", i).containsExactly(solo.generatedTokens());
+                for (int t = 0; t < solo.logprobs().size(); t++) {
+                    assertThat(Double.doubleToRawLongBits(batched.logprobs().get(t).logprob())).as("request %d, token %d", i, t)
+                            .isEqualTo(Double.doubleToRawLongBits(solo.logprobs().get(t).logprob()));
+                }
+            }
+        }
+    }
+
+    @Test
     void beyondTheRunningSlotsAndTheQueueRequestsAreRefused() throws Exception {
         CountDownLatch firstToken = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

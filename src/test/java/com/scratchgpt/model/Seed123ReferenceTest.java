@@ -57,6 +57,6 @@ class Seed123ReferenceTest {
         assertThat(count.perBlock().feedForward()).isEqualTo(4_722_432L);
         assertThat(count.perBlock().attention()).isEqualTo(2_360_064L);
         assertThat(count.sizeMb()).isEqualTo(621.83);
-        assertThat(model.parameterBytes()).isEqualTo(count.sizeBytes());
+        assertThat(model.residentBytes()).isEqualTo(count.sizeBytes());
     }
 }

@@ -29,7 +29,7 @@ class WeightTyingTest {
         assertThat(model.parameters()).containsKey("tok_emb.weight").doesNotContainKey("out_head.weight");
         assertThat(model.parameters()).containsOnlyKeys(ParameterTable.parameters(model.config(), true).stream()
                 .map(ParameterTable.Parameter::name).toList());
-        assertThat(model.parameterBytes())
+        assertThat(model.residentBytes())
                 .isEqualTo(ParameterCount.of(model.config(), true).sizeBytes())
                 .isEqualTo(Fixtures.of("tiny-hf").totalParams() * Float.BYTES);
     }
@@ -51,7 +51,7 @@ class WeightTyingTest {
 
         assertThat(model.tiedOutputHead()).isTrue();
         assertThat(model.parameters()).doesNotContainKey("out_head.weight");
-        assertThat(model.parameterBytes()).isEqualTo(Fixtures.of("tiny-hf-f16").totalParams() * Float.BYTES);
+        assertThat(model.residentBytes()).isEqualTo(Fixtures.of("tiny-hf-f16").totalParams() * Float.BYTES);
     }
 
     @Test
@@ -62,6 +62,6 @@ class WeightTyingTest {
         assertThat(model.parameters()).containsKey("out_head.weight");
         assertThat(model.parameters().get("out_head.weight").buffer())
                 .isNotEqualTo(model.parameters().get("tok_emb.weight").buffer());
-        assertThat(model.parameterBytes()).isEqualTo(Fixtures.of("tiny-hf-lm-head-untied").totalParams() * Float.BYTES);
+        assertThat(model.residentBytes()).isEqualTo(Fixtures.of("tiny-hf-lm-head-untied").totalParams() * Float.BYTES);
     }
 }

@@ -15,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * GGML's Q8_0: each row cut into blocks of 32 weights, a block held as 32 int8 levels q and one binary16
  * scale d, weight = q * d (34 bytes per 32 weights, 1.0625 a weight). Built from float32 by choosing d so
  * that the largest |weight| of the block maps into -127..127 and rounding each weight to its nearest
- * level: every weight comes back within d / 2. Rows must be a multiple of 32 weights long.
+ * level: every weight comes back within d / 2. A row whose length is not a multiple of 32 (GPT-2's widths
+ * all are; small test models' are not) ends in a block padded with zero weights, held and read as any other,
+ * against activations padded with zeros: the padding adds exact zeros to every sum.
  *
  * <p>Why binary16 scales, as GGML: 5.6 % fewer bytes to stream than float32 scales (1.0625 against 1.125 a
  * weight), GGUF's Q8_0 blocks are this layout, and a scale is read once per 32 weights and converted
@@ -51,8 +53,9 @@ final class Q8_0Matrix extends StreamedMatrix {
     /** binary16 to float32, by bits: a scale per block and weight row, read in the products' inner loop. */
     private static final float[] HALF = Float16.TO_FLOAT;
 
-    final int[] q;                  // (out, in / 4): four int8 to an int, weight 4j + b in byte b of int j
-    final short[] scale;            // (out, in / 32): binary16 d of each block
+    final int[] q;                  // (out, width / 4): four int8 to an int, weight 4j + b in byte b of int j
+    final short[] scale;            // (out, width / 32): binary16 d of each block
+    private final int width;        // in rounded up to a whole block: the row length held and read
     private final int rowInts;
     private final int blocks;
 
@@ -60,35 +63,42 @@ final class Q8_0Matrix extends StreamedMatrix {
         super(out, in, TILE_OUT, TILE_ROWS, ROW_TILE_OUT);
         this.q = q;
         this.scale = scale;
-        this.rowInts = in / 4;
-        this.blocks = in / BLOCK;
+        this.width = paddedWidth(in);
+        this.rowInts = width / 4;
+        this.blocks = width / BLOCK;
     }
 
-    /** Quantises (out, in) float32 values, in a multiple of 32; every value must be finite. */
+    private static int paddedWidth(int in) {
+        return Math.addExact(in, BLOCK - 1) / BLOCK * BLOCK;
+    }
+
+    /** Quantises (out, in) float32 values; every value must be finite. */
     static Q8_0Matrix quantize(FloatBuffer values, int out, int in) {
-        if (in % BLOCK != 0) {
-            throw new IllegalArgumentException("q8_0 needs rows of a multiple of " + BLOCK + " weights, got " + in);
-        }
-        int blocks = in / BLOCK;
-        int[] q = new int[Math.multiplyExact(out, in / 4)];
+        int width = paddedWidth(in);
+        int blocks = width / BLOCK;
+        int[] q = new int[Math.multiplyExact(out, width / 4)];
         short[] scale = new short[Math.multiplyExact(out, blocks)];
-        for (int b = 0; b < out * blocks; b++) {
-            int start = b * BLOCK;
-            float max = 0;
-            for (int i = 0; i < BLOCK; i++) {
-                float v = values.get(start + i);
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("q8_0 cannot hold " + v + " (row " + start / in + ", column "
-                            + (start % in + i) + ")");
+        for (int o = 0; o < out; o++) {
+            for (int b = 0; b < blocks; b++) {
+                int start = o * in + b * BLOCK;
+                int n = Math.min(BLOCK, in - b * BLOCK);
+                float max = 0;
+                for (int i = 0; i < n; i++) {
+                    float v = values.get(start + i);
+                    if (!Float.isFinite(v)) {
+                        throw new IllegalArgumentException("q8_0 cannot hold " + v + " (row " + o + ", column "
+                                + (b * BLOCK + i) + ")");
+                    }
+                    max = Math.max(max, Math.abs(v));
                 }
-                max = Math.max(max, Math.abs(v));
-            }
-            short d = scaleFor(max);
-            scale[b] = d;
-            double dq = Float16.toFloat(d);
-            for (int i = 0; i < BLOCK; i++) {
-                int level = dq == 0 ? 0 : nearestLevel(values.get(start + i), dq);
-                q[(start + i) / 4] |= (level & 0xFF) << (8 * (i % 4));
+                short d = scaleFor(max);
+                scale[o * blocks + b] = d;
+                double dq = Float16.toFloat(d);
+                int at = o * width + b * BLOCK;
+                for (int i = 0; i < n; i++) {
+                    int level = dq == 0 ? 0 : nearestLevel(values.get(start + i), dq);
+                    q[(at + i) / 4] |= (level & 0xFF) << (8 * (i % 4));
+                }
             }
         }
         return new Q8_0Matrix(q, scale, out, in);
@@ -149,14 +159,22 @@ final class Q8_0Matrix extends StreamedMatrix {
         }
     }
 
-    /** Per row: for each 4 L weights (one int vector), byte lane 0 of every int lane, then lane 1, 2, 3. */
+    /**
+     * Per row, {@code width} long: for each 4 L weights (one int vector), byte lane 0 of every int lane, then
+     * lane 1, 2, 3; zeros past {@code in}.
+     */
     @Override
     float[] dotLayout(float[] x, int rows, Workspace ws) {
-        float[] xs = ws.dot(rows * in);
-        for (int base = 0; base < rows * in; base += 4 * L) {
-            for (int l = 0; l < L; l++) {
-                for (int b = 0; b < 4; b++) {
-                    xs[base + b * L + l] = x[base + 4 * l + b];
+        float[] xs = ws.dot(rows * width);
+        for (int r = 0; r < rows; r++) {
+            int from = r * in;
+            int to = r * width;
+            for (int base = 0; base < width; base += 4 * L) {
+                for (int l = 0; l < L; l++) {
+                    for (int b = 0; b < 4; b++) {
+                        int k = base + 4 * l + b;
+                        xs[to + base + b * L + l] = k < in ? x[from + k] : 0f;
+                    }
                 }
             }
         }
@@ -173,14 +191,14 @@ final class Q8_0Matrix extends StreamedMatrix {
         if (rows < TILE_ROWS) {
             return;
         }
-        if (ws.weights.length < (o1 - o0) * in) {
-            ws.weights = new float[CHUNK_OUT * in];
+        if (ws.weights.length < (o1 - o0) * width) {
+            ws.weights = new float[CHUNK_OUT * width];
         }
         float[] staged = ws.weights;
         for (int row = o0; row < o1; row++) {
-            for (int k = 0; k < in; k += 4 * L) {
+            for (int k = 0; k < width; k += 4 * L) {
                 IntVector pairs = IntVector.fromArray(I, q, row * rowInts + k / 4);
-                int at = (row - o0) * in + k;
+                int at = (row - o0) * width + k;
                 ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at);
                 ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + L);
                 ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 2 * L);
@@ -194,39 +212,24 @@ final class Q8_0Matrix extends StreamedMatrix {
     void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
         float[] staged = ws.weights;
         int row0 = Math.min(o, out - 1);
-        int w0 = (row0 - ws.chunkStart) * in;
+        int w0 = (row0 - ws.chunkStart) * width;
         int row1 = Math.min(o + 1, out - 1);
-        int w1 = (row1 - ws.chunkStart) * in;
-        int x0 = r * in;
-        int x1 = x0 + in;
+        int w1 = (row1 - ws.chunkStart) * width;
+        int x0 = r * width;
+        int x1 = x0 + width;
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
         for (int b = 0; b < blocks; b++) {
             FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
-            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += 4 * L) {
-                FloatVector q0 = FloatVector.fromArray(F, staged, w0 + k);
-                FloatVector q1 = FloatVector.fromArray(F, staged, w0 + k + L);
-                FloatVector q2 = FloatVector.fromArray(F, staged, w0 + k + 2 * L);
-                FloatVector q3 = FloatVector.fromArray(F, staged, w0 + k + 3 * L);
-                s00 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s00);
-                s00 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s00);
-                s00 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s00);
-                s00 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s00);
-                s01 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s01);
-                s01 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s01);
-                s01 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s01);
-                s01 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s01);
-                q0 = FloatVector.fromArray(F, staged, w1 + k);
-                q1 = FloatVector.fromArray(F, staged, w1 + k + L);
-                q2 = FloatVector.fromArray(F, staged, w1 + k + 2 * L);
-                q3 = FloatVector.fromArray(F, staged, w1 + k + 3 * L);
-                s10 = q0.fma(FloatVector.fromArray(F, xs, x0 + k), s10);
-                s10 = q1.fma(FloatVector.fromArray(F, xs, x0 + k + L), s10);
-                s10 = q2.fma(FloatVector.fromArray(F, xs, x0 + k + 2 * L), s10);
-                s10 = q3.fma(FloatVector.fromArray(F, xs, x0 + k + 3 * L), s10);
-                s11 = q0.fma(FloatVector.fromArray(F, xs, x1 + k), s11);
-                s11 = q1.fma(FloatVector.fromArray(F, xs, x1 + k + L), s11);
-                s11 = q2.fma(FloatVector.fromArray(F, xs, x1 + k + 2 * L), s11);
-                s11 = q3.fma(FloatVector.fromArray(F, xs, x1 + k + 3 * L), s11);
+            // each activation vector loaded once for both weight rows, in the order tile1 sums
+            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += L) {
+                FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
+                FloatVector a1 = FloatVector.fromArray(F, xs, x1 + k);
+                FloatVector q = FloatVector.fromArray(F, staged, w0 + k);
+                s00 = q.fma(a0, s00);
+                s01 = q.fma(a1, s01);
+                q = FloatVector.fromArray(F, staged, w1 + k);
+                s10 = q.fma(a0, s10);
+                s11 = q.fma(a1, s11);
             }
             FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
             c00 = s00.fma(d, c00);
@@ -251,10 +254,10 @@ final class Q8_0Matrix extends StreamedMatrix {
         int row1 = Math.min(o + 1, out - 1);
         int row2 = Math.min(o + 2, out - 1);
         int row3 = Math.min(o + 3, out - 1);
-        int x0 = r * in;
+        int x0 = r * width;
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         FloatVector s0 = c0, s1 = c0, s2 = c0, s3 = c0;
-        for (int k = 0; k < in; k += 4 * L) {
+        for (int k = 0; k < width; k += 4 * L) {
             FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
             FloatVector a1 = FloatVector.fromArray(F, xs, x0 + k + L);
             FloatVector a2 = FloatVector.fromArray(F, xs, x0 + k + 2 * L);

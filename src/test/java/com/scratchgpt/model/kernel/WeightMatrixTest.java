@@ -23,12 +23,12 @@ class WeightMatrixTest {
 
     /**
      * (out, in) per format: rows not a multiple of the 4-row tile or the 16-row chunk, widths past the last
-     * full vector (bf16: an odd width, so a half-filled pair) where the format allows (q8_0 needs a multiple
-     * of 32), and one width so large that fewer than 40 activation rows fill the cache block a pass covers.
+     * full vector (bf16: an odd width, so a half-filled pair; q8_0: widths ending in a part of a block of 32),
+     * and one width so large that fewer than 40 activation rows fill the cache block a pass covers.
      */
     private static int[][] shapes(WeightFormat format) {
         return format == WeightFormat.Q8_0
-                ? new int[][] {{37, 96}, {5, 32}, {18, 160}, {6, 2080}}
+                ? new int[][] {{37, 96}, {5, 32}, {18, 160}, {6, 2080}, {7, 18}, {9, 70}}
                 : new int[][] {{37, 70}, {5, 33}, {18, 3}, {21, 131}, {6, 2080}};
     }
 
