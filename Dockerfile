@@ -17,6 +17,7 @@ COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
 RUN --mount=type=cache,target=/root/.m2,sharing=locked \
     ./mvnw -B -q dependency:go-offline
+COPY config/ config/
 COPY src/ src/
 RUN --mount=type=cache,target=/root/.m2,sharing=locked \
     ./mvnw -B package -DskipTests \
