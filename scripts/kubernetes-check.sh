@@ -248,9 +248,11 @@ log "adapted for podman: $WORK/seed/kustomization.yaml (image, hostPort, probe p
 play "$WORK/seed.yaml"
 wait_up
 log "ready after ${startup}s (startup probe allows $(jq .startupBudgetSeconds "$facts")s)"
+# health shows statuses only to anonymous callers; the served model's name is in /v1/models
 health=$(curl -sS --max-time 5 "$BASE/actuator/health")
-[[ $health == *'"status":"UP"'* && $health == *'"source":"preset gpt2-small, seed 123"'* ]] \
-  || fail "health: $health"
+[[ $health == *'"status":"UP"'* && $health == *'"model":{"status":"UP"}'* ]] || fail "health: $health"
+models=$(curl -sS --max-time 5 "$BASE/v1/models")
+[[ $models == *'"id":"gpt2-small"'* ]] || fail "the served model is not gpt2-small: $models"
 readiness=$(curl -sS --max-time 5 "$BASE/actuator/health/readiness")
 [[ $readiness == *'"model":{'* && $readiness == *'"queue":{'* && $readiness == *'"readinessState":{"status":"UP"}'* ]] \
   || fail "the readiness group lacks model, queue or readinessState: $readiness"
@@ -338,8 +340,8 @@ pm volume import "$VOLUME" "$WORK/weights.tar" >/dev/null || fail "podman volume
 log "claim $VOLUME: a podman volume holding the tiny-hf test checkpoint as ${model_path#/models/}/"
 play "$WORK/claim-pod.yaml"
 wait_up
-health=$(curl -sS --max-time 5 "$BASE/actuator/health")
-[[ $health == *"\"source\":\"$model_path/model.safetensors\""* ]] || fail "the model is not the claim's: $health"
+models=$(curl -sS --max-time 5 "$BASE/v1/models")
+[[ $models == *"\"id\":\"$(basename "$model_path")\""* ]] || fail "the model is not the claim's: $models"
 tiny=$(curl -sS --max-time 60 -H 'Content-Type: application/json' \
   -d '{"prompt":"Hello, I am","maxNewTokens":6}' "$BASE/generate") || fail "POST /generate (claim)"
 # the fixture's reference continuation (src/test/resources/fixtures/tiny-hf/reference.json)

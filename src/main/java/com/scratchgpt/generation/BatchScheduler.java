@@ -441,20 +441,17 @@ public final class BatchScheduler implements AutoCloseable {
      */
     private void scorePrompts(List<Sequence> batch, List<SequenceChunk> chunks) {
         int vocab = model.config().vocabSize();
-        int row = 0; // the chunk's first row in the step
         for (int i = 0; i < batch.size(); i++) {
             Sequence seq = batch.get(i);
-            int chunkLength = chunks.get(i).tokens().length;
-            int rows = seq.result.isDone() ? 0 : seq.promptRowsToScore(chunkLength);
+            int rows = seq.result.isDone() ? 0 : seq.promptRowsToScore(chunks.get(i).tokens().length);
             for (int r = 0; r < rows; r += PROMPT_LOGIT_ROWS) {
                 int n = Math.min(PROMPT_LOGIT_ROWS, rows - r);
                 if (promptLogits == null) {
                     promptLogits = model.logitLensBuffer(PROMPT_LOGIT_ROWS);
                 }
-                model.positionLogits(act, row + r, n, promptLogits); // (n, vocab)
+                model.positionLogits(act, i, r, n, promptLogits); // (n, vocab)
                 seq.acceptPromptLogits(promptLogits.buffer(), n, vocab);
             }
-            row += chunkLength;
         }
     }
 

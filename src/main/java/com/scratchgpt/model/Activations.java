@@ -28,6 +28,7 @@ public final class Activations {
     List<SequenceChunk> chunks; // the step's sequences, their new tokens back to back as rows
     int rows;                   // the step's new tokens, summed over the chunks
     int shortRows;              // the rows of the short chunks: rows 0..shortRows-1
+    boolean keepsAttention;     // GPTModel.inspect's step: every chunk's weights through act.scores, none by kernel
     private int[] firstRow;     // per chunk (in the order given): its first row
 
     final Tensor x;        // (rows, emb): the residual stream
@@ -88,6 +89,7 @@ public final class Activations {
         }
         this.chunks = chunks;
         this.rows = total;
+        this.keepsAttention = false;
         int row = 0;
         for (int pass = 0; pass < 2; pass++) {
             for (int c = 0; c < chunks.size(); c++) {

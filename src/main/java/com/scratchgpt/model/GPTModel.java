@@ -238,22 +238,25 @@ public final class GPTModel {
     }
 
     /**
-     * out_head over rows [from, from + count) of the last {@link #forward(List, Activations)} step: the logits each of
-     * those positions gives for the token after it, (count, vocab) into {@code logits}, a {@link #logitLensBuffer} for
-     * at least count tokens. forward applies the head at each chunk's last position only, which is all generation
-     * needs; scoring a prompt needs every position's, at a (vocab, emb) product a row, paid only when asked for.
+     * out_head over positions [from, from + count) of chunk {@code chunk} of the last {@link #forward(List, Activations)}
+     * step: the logits each of those positions gives for the token after it, (count, vocab) into {@code logits}, a
+     * {@link #logitLensBuffer} for at least count tokens. forward applies the head at each chunk's last position only,
+     * which is all generation needs; scoring a prompt needs every position's, at a (vocab, emb) product a row, paid
+     * only when asked for.
      */
-    public void positionLogits(Activations act, int from, int count, Tensor logits) {
-        if (from < 0 || count < 1 || from + count > act.rows) {
-            throw new IllegalArgumentException("rows " + from + ".." + (from + count - 1) + " are not rows of the last step's "
-                    + act.rows);
+    public void positionLogits(Activations act, int chunk, int from, int count, Tensor logits) {
+        if (chunk < 0 || chunk >= act.chunks.size() || from < 0 || count < 1
+                || from + count > act.chunks.get(chunk).tokens().length) {
+            throw new IllegalArgumentException("positions " + from + ".." + (from + count - 1) + " of chunk " + chunk
+                    + " are not positions of the last step");
         }
         if ((long) Blas.paddedRows(count) * cfg.vocabSize() > logits.length()) {
             throw new IllegalArgumentException("the logits buffer holds fewer than " + count + " rows of logits");
         }
         int e = cfg.embDim();
+        int row = act.firstRow(chunk) + from; // the step's rows put short chunks first, not in the chunks' order
         // out_head reads its rows from the start of a buffer; act.delta is free once the step is done
-        act.delta.copyFrom(act.normed, from * e, 0, count * e); // x = final_norm(x) at those rows: (count, emb)
+        act.delta.copyFrom(act.normed, row * e, 0, count * e);  // x = final_norm(x) at those rows: (count, emb)
         outHead.forward(act.delta, logits, count);                // logits = out_head(x): (count, vocab)
     }
 
@@ -312,6 +315,7 @@ public final class GPTModel {
             throw new IllegalArgumentException("the logit-lens buffer holds fewer than " + t + " rows of logits");
         }
         act.start(List.of(new SequenceChunk(tokens, cache)));
+        act.keepsAttention = true;
         embed(act);                                      // x = tok_emb(in_idx) + pos_emb(positions): (T, emb)
         for (int layer = 0; layer < trfBlocks.length; layer++) {
             trfBlocks[layer].forward(act);               // x = trf_blocks[layer](x): (T, emb)

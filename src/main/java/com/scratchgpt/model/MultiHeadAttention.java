@@ -48,12 +48,13 @@ public final class MultiHeadAttention {
         for (int c = 0; c < act.chunks.size(); c++) {
             store(act.chunks.get(c), act.firstRow(c), act);
         }
-        if (KERNELS) {
+        boolean kernels = KERNELS && !act.keepsAttention; // an inspection reads the weights from act.scores
+        if (kernels) {
             attendShortChunks(act);
         }
         for (int c = 0; c < act.chunks.size(); c++) {
             SequenceChunk chunk = act.chunks.get(c);
-            if (!KERNELS || !Activations.isShort(chunk.tokens().length)) {
+            if (!kernels || !Activations.isShort(chunk.tokens().length)) {
                 attend(chunk, act.firstRow(c), act);
             }
         }

@@ -304,7 +304,7 @@ public final class Bench {
             Tensor logits = model.logitLensBuffer(rows);
             double time = bestOf(reps, () -> {
                 for (int r = 0; r < t - 1; r += rows) {
-                    model.positionLogits(act, r, Math.min(rows, t - 1 - r), logits);
+                    model.positionLogits(act, 0, r, Math.min(rows, t - 1 - r), logits);
                 }
             });
             line("| %d | %.1f MB | %.0f ms | %.2f ms | %.0f ms | %.2f |", rows, logits.length() * 4 / 1e6, time * 1e3,
