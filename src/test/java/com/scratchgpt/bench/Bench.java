@@ -87,7 +87,7 @@ public final class Bench {
         line("GEMM peak: %.0f GFLOP/s (sgemm 512x768 by 768x3072, best of %d)", gemmPeak / 1e9, reps);
         if (options.contains("--formats")) {
             // only the weight formats' tables: ./mvnw -Pbench verify -Dbench.args=--formats
-            FormatBench.run(reps, quick ? 1 : 2);
+            FormatBench.run(reps, quick ? 1 : 3);
             line("");
             line("Load average after: %s", loadAverage());
             write();
@@ -176,7 +176,7 @@ public final class Bench {
         }
         productsByRowCount(model, reps);
         KernelBench.productsByFormat(cfg, reps, bandwidth, gemmPeak);
-        FormatBench.run(reps, quick ? 1 : 2);
+        FormatBench.run(reps, quick ? 1 : 3);
 
         int seedsTokens = quick ? 8 : 32;
         long start = System.nanoTime();
