@@ -33,7 +33,9 @@ import com.scratchgpt.generation.GenerationService;
 /**
  * The one way generations are streamed as server-sent events (/generate/stream, /v1/completions with
  * {@code stream: true}). The scheduler's thread only queues events; one relay thread per stream writes
- * them, so the scheduler never waits on a slow client. Every stream ends in one of these ways:
+ * them, so the scheduler never waits on a slow client. Every stream opens with the comment {@code :accepted},
+ * which sends the status and headers at once, even while the generations wait for a slot. Every stream
+ * ends in one of these ways:
  * <ul>
  * <li>all generations finish: the endpoint's closing events;</li>
  * <li>one fails (its deadline passed, or the service is shutting down): one {@code error} event whose data is
@@ -87,6 +89,13 @@ class EventStream implements SmartLifecycle, DisposableBean {
     }
 
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
+
+    /**
+     * The comment every stream opens with, which sends the response's status and headers at once: a
+     * stream waiting for a slot is seen accepted (200) at once, not at its first token. SSE clients skip
+     * comments.
+     */
+    private static final String ACCEPTED = "accepted";
 
     /** Put on a stream's queue once every generation has ended: nothing after it is sent. */
     private static final Event END = new Event(null, null);
@@ -157,6 +166,7 @@ class EventStream implements SmartLifecycle, DisposableBean {
     private static void relay(BlockingQueue<Event> events, Generations generations, Feed feed, SseEmitter emitter,
                               String path) {
         try {
+            emitter.send(SseEmitter.event().comment(ACCEPTED));
             for (Event event = events.take(); event != END; event = events.take()) {
                 send(emitter, event);
             }

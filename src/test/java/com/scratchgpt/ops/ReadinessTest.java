@@ -56,6 +56,8 @@ class ReadinessTest {
 
             streams.add(http.stream("/v1/completions", SEVEN_CHOICES));
             assertThat(streams.get(4).response().statusCode()).isEqualTo(200);
+            assertThat(scheduler.occupancy().waiting()).as("the stream is answered 200 while it waits for a slot")
+                    .isEqualTo(7);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/actuator/health/readiness").status() == 503);
             JsonNode body = http.get("/actuator/health/readiness").json();
