@@ -38,14 +38,15 @@ import tools.jackson.databind.JsonNode;
  * them), driven by Selenium through /usr/bin/chromedriver: the shared link inspects the book's prompt at once and shows
  * the token /generate produces greedily on top; a head opens as its map, by mouse and by keyboard; the temperature
  * slider redraws the bars with the sampler's probabilities; "Generate one token" appends the token and inspects again;
- * the stream panel reports its rates; and the page fits a phone's width. Saves docs/images/inspector.png for the
- * README. Skipped, and reported as skipped, where Chromium or its driver is absent.
+ * the stream panel reports its rates; and the page fits a phone's width. Saves target/inspector.png, a build output:
+ * copied to docs/images for the README when the page changes, never written into the sources by the build.
+ * Skipped, and reported as skipped, where Chromium or its driver is absent.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class InspectorPageBrowserTest {
 
     static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
-    static final Path SCREENSHOT = Path.of("docs/images/inspector.png");
+    static final Path SCREENSHOT = Path.of("target/inspector.png");
     /** The page writes probabilities with three significant digits: within half a unit of the third, relatively. */
     static final double DISPLAY = 0.005;
 

@@ -7,22 +7,23 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import com.scratchgpt.HttpTestClient;
+import com.scratchgpt.IdleScheduler;
+import com.scratchgpt.OverloadContext;
 import com.scratchgpt.generation.BatchScheduler;
 
 import tools.jackson.databind.JsonNode;
 
 /**
  * Scoring a prompt (echo with logprobs, max_tokens 0) is work like generating: it takes a generation slot, so with the
- * one slot taken and no queue it gets 429 with Retry-After, and once the slot is free it is served. One slot, no queue
- * and a 3 s deadline (the same context as OverloadApiTest).
+ * one slot taken and no queue it gets 429 with Retry-After, and once the slot is free it is served.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "gpt.generation.max-concurrent=1", "gpt.generation.max-queue=0", "gpt.generation.timeout=3s"})
+@OverloadContext
+@ExtendWith(IdleScheduler.class)
 class PromptScoringLimitsTest {
 
     static final String SCORE = "{\"prompt\": \"Hello, I am\", \"echo\": true, \"logprobs\": 1, \"max_tokens\": 0}";

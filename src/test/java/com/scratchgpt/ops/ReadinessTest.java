@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.TestPropertySource;
 
 import com.scratchgpt.AttackContext;
 import com.scratchgpt.HttpTestClient;
@@ -26,9 +25,6 @@ import tools.jackson.databind.JsonNode;
  * stays UP all along (4 slots and 8 queue places here).
  */
 @AttackContext
-// the four long streams must hold their slots until the queue is seen saturated: a 20 s deadline can end
-// them first on a slow machine, so this context keeps them longer
-@TestPropertySource(properties = "gpt.generation.timeout=2m")
 @ExtendWith(IdleScheduler.class)
 class ReadinessTest {
 
