@@ -34,8 +34,9 @@ public interface Sampler {
     }
 
     /**
-     * The tokens a sampler may draw, most likely first, and their weights: token {@code i} is drawn with
-     * probability {@code weight(i) / total()}; every other token never.
+     * The tokens a sampler may draw and their weights: token {@code i} is drawn with probability
+     * {@code weight(i) / total()}; every other token never. Most likely first under top-k or top-p; in id order
+     * when every token may be drawn. A draw walks them in that order.
      */
     final class Distribution {
         private final int[] tokens;
@@ -117,6 +118,9 @@ public interface Sampler {
      * then the smallest most-likely set whose probability reaches topP.
      */
     final class Categorical implements Sampler {
+        /** Tokens top-p ranks first when top-k does not bound it: enough for most nuclei. */
+        private static final int FIRST_RANKED = 64;
+
         private final double temperature;
         private final Integer topK;
         private final Double topP;
@@ -124,6 +128,7 @@ public interface Sampler {
         private long[] order = new long[0];
         private int[] tokens = new int[0];
         private double[] weights = new double[0];
+        private double[] byId = new double[0]; // top-p alone: every token's weight, by id
 
         Categorical(double temperature, Integer topK, Double topP, SplittableRandom random) {
             this.temperature = temperature;
@@ -144,38 +149,130 @@ public interface Sampler {
                 tokens = new int[vocab];
                 weights = new double[vocab];
             }
-            // most likely first: sort (value, index) pairs packed into longs
+            if (topK == null && topP == null) {
+                return everyToken(logits, offset, vocab);
+            }
+            // most likely first: (value, index) pairs packed into longs, smaller for likelier, ties to the lower index
             for (int i = 0; i < vocab; i++) {
                 int bits = Float.floatToIntBits(logits.get(offset + i));
                 int sortable = bits ^ ((bits >> 31) & 0x7fffffff);
                 order[i] = ((long) ~sortable << 32) | i;
             }
-            Arrays.sort(order);
             int kept = topK == null ? vocab : Math.min(topK, vocab);
+            // only as many of the likeliest as the filters keep are ranked: the same tokens in the same order as
+            // ranking them all (the keys are distinct), at a fraction of the cost (ranking GPT-2's 50,257 logits
+            // took 3 ms a token). Top-p alone ranks 64 first, then 16 times more, then all, until the nucleus is complete.
+            int ranked = topK == null ? Math.min(vocab, FIRST_RANKED) : kept;
+            rank(vocab, ranked);
             double max = logits.get(offset + index(order[0])) / temperature;
             double total = 0;
-            for (int i = 0; i < kept; i++) {
-                tokens[i] = index(order[i]);
-                weights[i] = Math.exp(logits.get(offset + tokens[i]) / temperature - max);
+            if (topK != null) {
+                for (int i = 0; i < kept; i++) {
+                    total += weigh(logits, offset, i, max);
+                }
+            } else {
+                if (byId.length != vocab) {
+                    byId = new double[vocab];
+                }
+                for (int i = 0; i < vocab; i++) {
+                    byId[i] = Math.exp(logits.get(offset + i) / temperature - max);
+                    total += byId[i];
+                }
+            }
+            if (topP == null) {
+                return new Distribution(tokens, weights, kept, total);
+            }
+            double cumulative = 0;
+            int nucleus = 0;
+            while (nucleus < kept) {
+                if (nucleus == ranked) {
+                    // past a quarter of the vocabulary, one sort of it all is cheaper than selecting
+                    int more = 16L * ranked > vocab / 4 ? vocab : 16 * ranked;
+                    rank(vocab, more); // the first `ranked` stay as they are: they are the likeliest of the more
+                    ranked = more;
+                }
+                if (topK == null) {
+                    tokens[nucleus] = index(order[nucleus]);
+                    weights[nucleus] = byId[tokens[nucleus]];
+                }
+                cumulative += weights[nucleus++];
+                if (cumulative >= topP * total) {
+                    break;
+                }
+            }
+            return new Distribution(tokens, weights, nucleus, cumulative);
+        }
+
+        /** No filter: every token, in id order (nothing to rank), drawn with probability softmax(logits / temperature). */
+        private Distribution everyToken(FloatBuffer logits, int offset, int vocab) {
+            float maxLogit = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < vocab; i++) {
+                maxLogit = Math.max(maxLogit, logits.get(offset + i));
+            }
+            double max = maxLogit / temperature;
+            double total = 0;
+            for (int i = 0; i < vocab; i++) {
+                tokens[i] = i;
+                weights[i] = Math.exp(logits.get(offset + i) / temperature - max);
                 total += weights[i];
             }
-            if (topP != null) {
-                double cumulative = 0;
-                int nucleus = 0;
-                while (nucleus < kept) {
-                    cumulative += weights[nucleus++];
-                    if (cumulative >= topP * total) {
-                        break;
-                    }
-                }
-                kept = nucleus;
-                total = cumulative;
+            return new Distribution(tokens, weights, vocab, total);
+        }
+
+        /** The {@code ranked} likeliest keys of order[0..vocab) into order[0..ranked), most likely first. */
+        private void rank(int vocab, int ranked) {
+            if (ranked < vocab) {
+                selectSmallest(order, vocab, ranked);
             }
-            return new Distribution(tokens, weights, kept, total);
+            Arrays.sort(order, 0, ranked);
+        }
+
+        /** Token i of the ranking into tokens[i] with its weight exp(logit / temperature - max); returns the weight. */
+        private double weigh(FloatBuffer logits, int offset, int i, double max) {
+            tokens[i] = index(order[i]);
+            weights[i] = Math.exp(logits.get(offset + tokens[i]) / temperature - max);
+            return weights[i];
         }
 
         private static int index(long packed) {
             return (int) packed;
+        }
+
+        /**
+         * Moves the k smallest of a[0..n) into a[0..k), in no particular order, the others into a[k..n): a
+         * max-heap of the k smallest seen so far, in a[0..k), whose root each later, smaller value swaps with.
+         */
+        static void selectSmallest(long[] a, int n, int k) {
+            if (k >= n) {
+                return;
+            }
+            for (int i = k / 2 - 1; i >= 0; i--) {
+                siftDown(a, i, k);
+            }
+            for (int i = k; i < n; i++) {
+                if (a[i] < a[0]) {
+                    long evicted = a[0]; // swapped, not overwritten: a stays a permutation, for a later, larger k
+                    a[0] = a[i];
+                    a[i] = evicted;
+                    siftDown(a, 0, k);
+                }
+            }
+        }
+
+        /** Restores the max-heap a[0..size) below position i. */
+        private static void siftDown(long[] a, int i, int size) {
+            long v = a[i];
+            for (int child = 2 * i + 1; child < size; child = 2 * i + 1) {
+                if (child + 1 < size && a[child + 1] > a[child]) {
+                    child++;
+                }
+                if (a[child] <= v) {
+                    break;
+                }
+                a[i] = a[child];
+                i = child;
+            }
+            a[i] = v;
         }
     }
 }

@@ -8,6 +8,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import com.scratchgpt.generation.GenerationRequest;
 import com.scratchgpt.generation.GenerationResult;
 import com.scratchgpt.generation.Inspection;
 import com.scratchgpt.generation.InspectionRequest;
+import com.scratchgpt.generation.Sampler;
 import com.scratchgpt.generation.SimpleGenerator;
 import com.scratchgpt.model.Activations;
 import com.scratchgpt.model.GPTConfig;
@@ -102,6 +104,14 @@ public final class Bench {
             return;
         }
 
+        if (options.contains("--sampling")) {
+            // only the sampler's cost: ./mvnw -Pbench verify -Dbench.args=--sampling
+            samplingMode(model, reps);
+            line("");
+            line("Load average after: %s", loadAverage());
+            write();
+            return;
+        }
         if (options.contains("--score")) {
             // only prompt scoring: ./mvnw -Pbench verify -Dbench.args=--score
             scoreMode(model, reps, gemmPeak);
@@ -449,15 +459,30 @@ public final class Bench {
         return gaps[gaps.length / 2];
     }
 
-    /** Tokens per second over the window where every stream is decoding. */
+    /** Tokens per second over the window where every stream is decoding, greedily. */
     static double batchedDecode(BatchScheduler scheduler, int streams, int tokens) {
+        return batchedDecode(scheduler, streams, tokens, null);
+    }
+
+    /**
+     * The same, each stream sampling at temperature 0.8 with this top-k (all 50,257 tokens ranked for a null
+     * one), seeded; greedy when {@code sampled} is false.
+     */
+    static double batchedDecode(BatchScheduler scheduler, int streams, int tokens, boolean sampled, Integer topK) {
+        return batchedDecode(scheduler, streams, tokens, sampled ? (Integer) (topK == null ? 0 : topK) : null);
+    }
+
+    /** topK: null for greedy, 0 for sampling from every token, else sampling from the top k. */
+    private static double batchedDecode(BatchScheduler scheduler, int streams, int tokens, Integer topK) {
         Random random = new Random(streams);
         long[][] times = new long[streams][tokens];
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
         for (int s = 0; s < streams; s++) {
             long[] t = times[s];
-            futures.add(scheduler.submit(GenerationRequest.greedy(random.ints(4, 0, 50257).toArray(), tokens),
-                    (i, tok, text) -> t[i] = System.nanoTime(), TimeUnit.HOURS.toNanos(1)));
+            int[] prompt = random.ints(4, 0, 50257).toArray();
+            GenerationRequest request = topK == null ? GenerationRequest.greedy(prompt, tokens)
+                    : new GenerationRequest(prompt, tokens, 0.8, topK == 0 ? null : topK, null, (long) s, List.of(), null);
+            futures.add(scheduler.submit(request, (i, tok, text) -> t[i] = System.nanoTime(), TimeUnit.HOURS.toNanos(1)));
         }
         futures.forEach(CompletableFuture::join);
         long first = Arrays.stream(times).mapToLong(t -> t[0]).max().orElseThrow();
@@ -541,6 +566,70 @@ public final class Bench {
             oneRow = rows == 1 ? served : oneRow;
             line("| %d | %.1f ms | %.1f ms | %.0f tokens/s | %.2f |", rows, served * 1e3, sgemm * 1e3, rows / served,
                     rows * oneRow / served);
+        }
+    }
+
+    /**
+     * What sampling costs: one token's {@code Sampler.distribution} over the model's own next-token logits
+     * (50,257 of them) with top-k 40, top-k 40 and top-p 0.95, top-p 0.95 alone and no filter, against ranking
+     * the whole vocabulary once (what every sampled token cost while top-k sorted it all); then 16 concurrent
+     * streams sampling with top-k 40 and with no filter against 16 greedy streams, on the scheduler.
+     */
+    static void samplingMode(GPTModel model, int reps) {
+        int vocab = model.config().vocabSize();
+        int[] prompt = new GPT2Tokenizer().encode("Hello, I am");
+        FloatBuffer logits = FloatBuffer.wrap(model.forward(new int[][] {prompt}).slice(0).getRow(prompt.length - 1)
+                .toFloatVector());
+        int perRun = 200;
+        line("");
+        line("Sampling one token from GPT-2 small's next-token logits (%d of them), best of %d runs of %d tokens:", vocab,
+                reps, perRun);
+        line("");
+        line("| filter | one token | of one full ranking |");
+        line("| --- | --- | --- |");
+        long[] keys = new long[vocab];
+        double ranking = bestOf(reps, () -> {
+            for (int t = 0; t < perRun; t++) {
+                for (int i = 0; i < vocab; i++) {
+                    int bits = Float.floatToIntBits(logits.get(i));
+                    keys[i] = ((long) ~(bits ^ ((bits >> 31) & 0x7fffffff)) << 32) | i;
+                }
+                Arrays.sort(keys);
+            }
+        }) / perRun;
+        Object[][] filters = {{"top-k 40", 40, null}, {"top-k 40, top-p 0.95", 40, 0.95}, {"top-p 0.95", null, 0.95},
+            {"none", null, null}};
+        for (Object[] f : filters) {
+            Sampler sampler = Sampler.of(0.8, (Integer) f[1], (Double) f[2], 1L);
+            double one = bestOf(reps, () -> {
+                for (int t = 0; t < perRun; t++) {
+                    sampler.distribution(logits, 0, vocab);
+                }
+            }) / perRun;
+            line("| %s | %.1f us | %.2f |", f[0], one * 1e6, one / ranking);
+        }
+        line("| (ranking all %d logits) | %.1f us | 1.00 |", vocab, ranking * 1e6);
+
+        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
+        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
+                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+            batchedDecode(scheduler, 16, 16); // warm-up
+            double greedy = 0;
+            double topK = 0;
+            double all = 0;
+            for (int r = 0; r < Math.max(2, reps / 2); r++) { // in turns, so that the machine's drift spreads over all
+                greedy = Math.max(greedy, batchedDecode(scheduler, 16, 64));
+                topK = Math.max(topK, batchedDecode(scheduler, 16, 64, true, 40));
+                all = Math.max(all, batchedDecode(scheduler, 16, 64, true, null));
+            }
+            line("");
+            line("16 concurrent streams, 64 tokens each after 4-token prompts (best of %d in turns):", Math.max(2, reps / 2));
+            line("");
+            line("| streams sample | tokens/s | of greedy |");
+            line("| --- | --- | --- |");
+            line("| greedily | %.1f | 1.00 |", greedy);
+            line("| at temperature 0.8, top-k 40 | %.1f | %.2f |", topK, topK / greedy);
+            line("| at temperature 0.8, every token | %.1f | %.2f |", all, all / greedy);
         }
     }
 
