@@ -24,18 +24,19 @@ import jdk.incubator.vector.VectorSpecies;
  * through a 64 K table ({@link Float16}).
  *
  * <p>The product keeps the activations in float32 and converts the weights: int8 lanes come out of int
- * vectors by shifts and {@code I2F} ({@code convertShape} from bytes is far slower on Java 17), the
- * activations are regrouped once per product to match, and each element sums, per block, the block's
- * products lane by lane (byte lane 0 to 3 of each int lane) and adds d times that sum. Single rows
- * convert the weights in the tile; full tiles read the levels a thread converted once for its chunk
- * ({@link #stage}): the same values, the same order, the same bits. Quantising the activations to int8
- * too, as ggml's {@code vec_dot_q8_0_q8_0}, pays off with int8 dot-product instructions, which Java 17's
- * Vector API cannot emit; with int multiplies it was no faster here and adds the activations' rounding
- * error (the benchmark prints both).
+ * vectors by shifts and {@code I2F} ({@code convertShape} from bytes is far slower on Java 17), each
+ * converted vector is multiplied by its block's d (exact: an int8 level times a binary16 scale needs 19 of
+ * float32's 24 significand bits, so this is the weight itself), and the activations are regrouped once per
+ * product to match (byte lane 0 to 3 of each int lane). Single rows convert the weights in the tile; full
+ * tiles read the weights a thread converted once for its chunk ({@link #stage}): the same values summed in
+ * the same order, so the same bits. Quantising the activations to int8 too, as ggml's
+ * {@code vec_dot_q8_0_q8_0}, pays off with int8 dot-product instructions, which Java 17's Vector API cannot
+ * emit; with int multiplies it was no faster here and adds the activations' rounding error (the benchmark
+ * prints both).
  *
- * <p>Vector shape: the preferred one, at most 256 bits, the size of a block, so that a block sum never
- * spans two scales. Register tiles: 2 weight rows x 2 activation rows (4 accumulators, 4 block sums, the
- * 4 level vectors of a weight row), and for single rows 4 weight rows x 1.
+ * <p>Vector shape: the preferred one, at most 256 bits, the size of a block, so that a vector never spans
+ * two scales. Register tiles: 2 weight rows x 3 activation rows over the staged weights (6 accumulators, as
+ * bf16's), and for single rows 4 weight rows x 1.
  */
 final class Q8_0Matrix extends StreamedMatrix {
 
@@ -49,7 +50,7 @@ final class Q8_0Matrix extends StreamedMatrix {
     private static final int L = F.length();
     private static final int TILE_OUT = 2;
     private static final int ROW_TILE_OUT = 4;
-    private static final int TILE_ROWS = 2;
+    private static final int TILE_ROWS = 3;
     /** binary16 to float32, by bits: a scale per block and weight row, read in the products' inner loop. */
     private static final float[] HALF = Float16.TO_FLOAT;
 
@@ -182,9 +183,9 @@ final class Q8_0Matrix extends StreamedMatrix {
     }
 
     /**
-     * For full tiles: the levels q of weight rows o0..o1-1 as floats, in the order the tiles read them, in
-     * the thread's scratch: converted once per product instead of once per activation row. The one-row
-     * tiles convert the same values on the fly, so both give the same bits.
+     * For full tiles: weight rows o0..o1-1 as floats (q times its block's d), in the order the tiles read
+     * them, in the thread's scratch: converted once per product instead of once per activation row. The
+     * one-row tiles convert the same values the same way on the fly, so both give the same bits.
      */
     @Override
     void stage(int o0, int o1, int rows, Workspace ws) {
@@ -198,11 +199,12 @@ final class Q8_0Matrix extends StreamedMatrix {
         for (int row = o0; row < o1; row++) {
             for (int k = 0; k < width; k += 4 * L) {
                 IntVector pairs = IntVector.fromArray(I, q, row * rowInts + k / 4);
+                FloatVector d = FloatVector.broadcast(F, HALF[scale[row * blocks + k / BLOCK] & 0xFFFF]);
                 int at = (row - o0) * width + k;
-                ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at);
-                ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + L);
-                ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 2 * L);
-                ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).intoArray(staged, at + 3 * L);
+                ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at);
+                ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + L);
+                ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 2 * L);
+                ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 3 * L);
             }
         }
         ws.chunkStart = o0;
@@ -213,39 +215,37 @@ final class Q8_0Matrix extends StreamedMatrix {
         float[] staged = ws.weights;
         int row0 = Math.min(o, out - 1);
         int w0 = (row0 - ws.chunkStart) * width;
-        int row1 = Math.min(o + 1, out - 1);
-        int w1 = (row1 - ws.chunkStart) * width;
+        int w1 = (Math.min(o + 1, out - 1) - ws.chunkStart) * width;
         int x0 = r * width;
         int x1 = x0 + width;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
-        for (int b = 0; b < blocks; b++) {
-            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
-            // each activation vector loaded once for both weight rows, in the order tile1 sums
-            for (int k = b * BLOCK; k < (b + 1) * BLOCK; k += L) {
-                FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
-                FloatVector a1 = FloatVector.fromArray(F, xs, x1 + k);
-                FloatVector q = FloatVector.fromArray(F, staged, w0 + k);
-                s00 = q.fma(a0, s00);
-                s01 = q.fma(a1, s01);
-                q = FloatVector.fromArray(F, staged, w1 + k);
-                s10 = q.fma(a0, s10);
-                s11 = q.fma(a1, s11);
-            }
-            FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
-            c00 = s00.fma(d, c00);
-            c01 = s01.fma(d, c01);
-            d = FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]);
-            c10 = s10.fma(d, c10);
-            c11 = s11.fma(d, c11);
+        int x2 = x1 + width;
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+        // each activation vector loaded once for both weight rows, in the order tile1 sums
+        for (int k = 0; k < width; k += L) {
+            FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
+            FloatVector a1 = FloatVector.fromArray(F, xs, x1 + k);
+            FloatVector a2 = FloatVector.fromArray(F, xs, x2 + k);
+            FloatVector w = FloatVector.fromArray(F, staged, w0 + k);
+            c00 = w.fma(a0, c00);
+            c01 = w.fma(a1, c01);
+            c02 = w.fma(a2, c02);
+            w = FloatVector.fromArray(F, staged, w1 + k);
+            c10 = w.fma(a0, c10);
+            c11 = w.fma(a1, c11);
+            c12 = w.fma(a2, c12);
         }
         c00.intoArray(ws.lanes, 0);
         store(y, bias, r, o, sumLanes(ws.lanes, L));
         c01.intoArray(ws.lanes, 0);
         store(y, bias, r + 1, o, sumLanes(ws.lanes, L));
+        c02.intoArray(ws.lanes, 0);
+        store(y, bias, r + 2, o, sumLanes(ws.lanes, L));
         c10.intoArray(ws.lanes, 0);
         store(y, bias, r, o + 1, sumLanes(ws.lanes, L));
         c11.intoArray(ws.lanes, 0);
         store(y, bias, r + 1, o + 1, sumLanes(ws.lanes, L));
+        c12.intoArray(ws.lanes, 0);
+        store(y, bias, r + 2, o + 1, sumLanes(ws.lanes, L));
     }
 
     @Override
@@ -256,43 +256,36 @@ final class Q8_0Matrix extends StreamedMatrix {
         int row3 = Math.min(o + 3, out - 1);
         int x0 = r * width;
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        FloatVector s0 = c0, s1 = c0, s2 = c0, s3 = c0;
         for (int k = 0; k < width; k += 4 * L) {
             FloatVector a0 = FloatVector.fromArray(F, xs, x0 + k);
             FloatVector a1 = FloatVector.fromArray(F, xs, x0 + k + L);
             FloatVector a2 = FloatVector.fromArray(F, xs, x0 + k + 2 * L);
             FloatVector a3 = FloatVector.fromArray(F, xs, x0 + k + 3 * L);
+            int b = k / BLOCK;
             IntVector pairs = IntVector.fromArray(I, q, row0 * rowInts + (k >> 2));
-            s0 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s0);
-            s0 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s0);
-            s0 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s0);
-            s0 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s0);
+            FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
+            c0 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c0);
+            c0 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c0);
+            c0 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c0);
+            c0 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c0);
             pairs = IntVector.fromArray(I, q, row1 * rowInts + (k >> 2));
-            s1 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s1);
-            s1 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s1);
-            s1 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s1);
-            s1 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s1);
+            d = FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]);
+            c1 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c1);
+            c1 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c1);
+            c1 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c1);
+            c1 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c1);
             pairs = IntVector.fromArray(I, q, row2 * rowInts + (k >> 2));
-            s2 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s2);
-            s2 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s2);
-            s2 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s2);
-            s2 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s2);
+            d = FloatVector.broadcast(F, HALF[scale[row2 * blocks + b] & 0xFFFF]);
+            c2 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c2);
+            c2 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c2);
+            c2 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c2);
+            c2 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c2);
             pairs = IntVector.fromArray(I, q, row3 * rowInts + (k >> 2));
-            s3 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a0, s3);
-            s3 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a1, s3);
-            s3 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a2, s3);
-            s3 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).fma(a3, s3);
-            if (((k + 4 * L) & (BLOCK - 1)) == 0) { // the block's last vector
-                int b = k / BLOCK;
-                c0 = s0.fma(FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]), c0);
-                c1 = s1.fma(FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]), c1);
-                c2 = s2.fma(FloatVector.broadcast(F, HALF[scale[row2 * blocks + b] & 0xFFFF]), c2);
-                c3 = s3.fma(FloatVector.broadcast(F, HALF[scale[row3 * blocks + b] & 0xFFFF]), c3);
-                s0 = FloatVector.zero(F);
-                s1 = FloatVector.zero(F);
-                s2 = FloatVector.zero(F);
-                s3 = FloatVector.zero(F);
-            }
+            d = FloatVector.broadcast(F, HALF[scale[row3 * blocks + b] & 0xFFFF]);
+            c3 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c3);
+            c3 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c3);
+            c3 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c3);
+            c3 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c3);
         }
         c0.intoArray(ws.lanes, 0);
         store(y, bias, r, o, sumLanes(ws.lanes, L));
