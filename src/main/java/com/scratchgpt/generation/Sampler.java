@@ -144,13 +144,15 @@ public interface Sampler {
 
         @Override
         public Distribution distribution(FloatBuffer logits, int offset, int vocab) {
-            if (order.length != vocab) {
-                order = new long[vocab];
+            if (tokens.length != vocab) {
                 tokens = new int[vocab];
                 weights = new double[vocab];
             }
             if (topK == null && topP == null) {
                 return everyToken(logits, offset, vocab);
+            }
+            if (order.length != vocab) {
+                order = new long[vocab];
             }
             // most likely first: (value, index) pairs packed into longs, smaller for likelier, ties to the lower index
             for (int i = 0; i < vocab; i++) {
@@ -242,7 +244,7 @@ public interface Sampler {
          * Moves the k smallest of a[0..n) into a[0..k), in no particular order, the others into a[k..n): a
          * max-heap of the k smallest seen so far, in a[0..k), whose root each later, smaller value swaps with.
          */
-        static void selectSmallest(long[] a, int n, int k) {
+        private static void selectSmallest(long[] a, int n, int k) {
             if (k >= n) {
                 return;
             }

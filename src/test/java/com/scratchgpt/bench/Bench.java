@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 
 import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.GenerationObserver;
@@ -461,32 +462,23 @@ public final class Bench {
 
     /** Tokens per second over the window where every stream is decoding, greedily. */
     static double batchedDecode(BatchScheduler scheduler, int streams, int tokens) {
-        return batchedDecode(scheduler, streams, tokens, null);
+        return batchedDecode(scheduler, streams, (prompt, stream) -> GenerationRequest.greedy(prompt, tokens));
     }
 
-    /**
-     * The same, each stream sampling at temperature 0.8 with this top-k (all 50,257 tokens ranked for a null
-     * one), seeded; greedy when {@code sampled} is false.
-     */
-    static double batchedDecode(BatchScheduler scheduler, int streams, int tokens, boolean sampled, Integer topK) {
-        return batchedDecode(scheduler, streams, tokens, sampled ? (Integer) (topK == null ? 0 : topK) : null);
-    }
-
-    /** topK: null for greedy, 0 for sampling from every token, else sampling from the top k. */
-    private static double batchedDecode(BatchScheduler scheduler, int streams, int tokens, Integer topK) {
+    /** The same for the streams' own requests, made from a 4-token prompt and the stream's index. */
+    static double batchedDecode(BatchScheduler scheduler, int streams, BiFunction<int[], Integer, GenerationRequest> request) {
         Random random = new Random(streams);
-        long[][] times = new long[streams][tokens];
+        long[][] times = new long[streams][];
         List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
         for (int s = 0; s < streams; s++) {
-            long[] t = times[s];
-            int[] prompt = random.ints(4, 0, 50257).toArray();
-            GenerationRequest request = topK == null ? GenerationRequest.greedy(prompt, tokens)
-                    : new GenerationRequest(prompt, tokens, 0.8, topK == 0 ? null : topK, null, (long) s, List.of(), null);
-            futures.add(scheduler.submit(request, (i, tok, text) -> t[i] = System.nanoTime(), TimeUnit.HOURS.toNanos(1)));
+            GenerationRequest r = request.apply(random.ints(4, 0, 50257).toArray(), s);
+            long[] t = new long[r.maxNewTokens()];
+            times[s] = t;
+            futures.add(scheduler.submit(r, (i, tok, text) -> t[i] = System.nanoTime(), TimeUnit.HOURS.toNanos(1)));
         }
         futures.forEach(CompletableFuture::join);
         long first = Arrays.stream(times).mapToLong(t -> t[0]).max().orElseThrow();
-        long last = Arrays.stream(times).mapToLong(t -> t[tokens - 1]).max().orElseThrow();
+        long last = Arrays.stream(times).mapToLong(t -> t[t.length - 1]).max().orElseThrow();
         long counted = Arrays.stream(times).mapToLong(t -> Arrays.stream(t).filter(x -> x > first).count()).sum();
         return counted / ((last - first) / 1e9);
     }
@@ -619,8 +611,8 @@ public final class Bench {
             double all = 0;
             for (int r = 0; r < Math.max(2, reps / 2); r++) { // in turns, so that the machine's drift spreads over all
                 greedy = Math.max(greedy, batchedDecode(scheduler, 16, 64));
-                topK = Math.max(topK, batchedDecode(scheduler, 16, 64, true, 40));
-                all = Math.max(all, batchedDecode(scheduler, 16, 64, true, null));
+                topK = Math.max(topK, batchedDecode(scheduler, 16, (p, s) -> sampled(p, 40, s)));
+                all = Math.max(all, batchedDecode(scheduler, 16, (p, s) -> sampled(p, null, s)));
             }
             line("");
             line("16 concurrent streams, 64 tokens each after 4-token prompts (best of %d in turns):", Math.max(2, reps / 2));
@@ -631,6 +623,11 @@ public final class Bench {
             line("| at temperature 0.8, top-k 40 | %.1f | %.2f |", topK, topK / greedy);
             line("| at temperature 0.8, every token | %.1f | %.2f |", all, all / greedy);
         }
+    }
+
+    /** 64 tokens sampled at temperature 0.8 with this top-k (null: from every token), seeded by the stream's index. */
+    private static GenerationRequest sampled(int[] prompt, Integer topK, int stream) {
+        return new GenerationRequest(prompt, 64, 0.8, topK, null, (long) stream, List.of(), null);
     }
 
     /** Best wall time of {@code reps} runs after one warm-up run, in seconds. */
