@@ -1,20 +1,20 @@
 package com.scratchgpt.model;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import com.scratchgpt.model.kernel.KernelPool;
 
 /**
- * Splits the element-wise work of a long prompt (GELU, softmax, LayerNorm rows) across the cores; BLAS
- * already uses them for the matrix products. Short work (a decode step) runs on the calling thread,
- * where handing it over would cost more than it saves.
+ * Splits the element-wise work of a step (GELU, softmax and LayerNorm rows, the heads of attention) across the
+ * cores, on the threads that run the weight products ({@link KernelPool}): during decoding they are still
+ * awake from the product before, so a handover costs microseconds, not the wake-up of a parked pool. Work
+ * too small to pay even that (one decoded row's GELU or LayerNorm) runs on the calling thread.
  */
 final class ParallelLoop {
 
     /** Below this many units of work (elements, or rows weighted by width) the loop stays on one thread. */
-    static final long MIN_PARALLEL_WORK = 1 << 16;
+    static final long MIN_PARALLEL_WORK = 1 << 13;
 
-    private static final int THREADS = Runtime.getRuntime().availableProcessors();
-    private static final ForkJoinPool POOL = new ForkJoinPool(THREADS);
+    /** Pieces per thread: pieces of uneven cost (attention rows of different lengths) even out. */
+    private static final int PIECES_PER_THREAD = 4;
 
     /** A body over the index range [from, to). */
     interface Range {
@@ -24,22 +24,14 @@ final class ParallelLoop {
     private ParallelLoop() {
     }
 
-    /** Runs body over [0, n), in THREADS contiguous pieces when n * costPerIndex is large enough. */
+    /** Runs body over [0, n), in contiguous pieces spread over the cores when n * costPerIndex is large enough. */
     static void forRange(int n, long costPerIndex, Range body) {
-        if (THREADS == 1 || n < 2 || n * costPerIndex < MIN_PARALLEL_WORK) {
+        KernelPool pool = KernelPool.shared();
+        if (pool.threads() == 1 || n < 2 || n * costPerIndex < MIN_PARALLEL_WORK) {
             body.run(0, n);
             return;
         }
-        int pieces = Math.min(THREADS, n);
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[pieces - 1];
-        for (int p = 1; p < pieces; p++) {
-            int from = (int) ((long) n * p / pieces);
-            int to = (int) ((long) n * (p + 1) / pieces);
-            tasks[p - 1] = POOL.submit(() -> body.run(from, to));
-        }
-        body.run(0, (int) ((long) n / pieces));
-        for (ForkJoinTask<?> t : tasks) {
-            t.join();
-        }
+        int pieces = Math.min(n, PIECES_PER_THREAD * pool.threads());
+        pool.run(pieces, p -> body.run((int) ((long) n * p / pieces), (int) ((long) n * (p + 1) / pieces)));
     }
 }
