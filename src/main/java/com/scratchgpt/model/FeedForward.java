@@ -7,6 +7,9 @@ public final class FeedForward {
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
+    /** An element's GELU in {@link ParallelLoop}'s units of work: one exp and a division. */
+    private static final long GELU_COST = 16;
+
     private final Linear fc;   // layers.0: (4 emb, emb)
     private final Linear proj; // layers.2: (emb, 4 emb)
     private final int hiddenDim;
@@ -30,7 +33,7 @@ public final class FeedForward {
      */
     static void gelu(Tensor t, int n) {
         FloatBuffer b = t.buffer();
-        ParallelLoop.forRange(n, 1, (from, to) -> {
+        ParallelLoop.forRange(n, GELU_COST, (from, to) -> {
             for (int i = from; i < to; i++) {
                 double x = b.get(i);
                 double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);

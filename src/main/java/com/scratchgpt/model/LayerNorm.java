@@ -21,7 +21,7 @@ public final class LayerNorm {
     void forward(Activations act, Tensor in, Tensor out) {
         FloatBuffer src = in.buffer();
         FloatBuffer dst = out.buffer();
-        ParallelLoop.forRange(act.rows, dim, (first, end) -> {
+        ParallelLoop.forRange(act.rows, 8L * dim, (first, end) -> {
             for (int r = first; r < end; r++) {
                 normalizeRow(src, dst, r * dim);
             }

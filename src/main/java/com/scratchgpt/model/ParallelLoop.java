@@ -10,8 +10,11 @@ import com.scratchgpt.model.kernel.KernelPool;
  */
 final class ParallelLoop {
 
-    /** Below this many units of work (elements, or rows weighted by width) the loop stays on one thread. */
-    static final long MIN_PARALLEL_WORK = 1 << 13;
+    /**
+     * Below this much work the loop stays on one thread. The unit is about one vectorised multiply-add (attention
+     * counts positions times head size); a GELU element costs 16 of them, a LayerNorm element 8.
+     */
+    static final long MIN_PARALLEL_WORK = 1 << 16;
 
     /** Pieces per thread: pieces of uneven cost (attention rows of different lengths) even out. */
     private static final int PIECES_PER_THREAD = 4;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import com.scratchgpt.Fixtures;
@@ -45,12 +46,21 @@ final class FormatBench {
     private FormatBench() {
     }
 
-    /** One JVM's measurements: {@code java ... FormatBench <format> <reps>} prints them as one JSON line. */
+    /**
+     * One JVM's measurements: {@code java ... FormatBench <format> <reps>} prints them as one JSON line. With a
+     * third argument, {@code <streams>}, only that many concurrent greedy streams decode, {@code reps} times after a
+     * warm-up, each rate printed as {@code RATE <tokens/s>}: what {@code scripts/streams-ab.sh} compares between
+     * two builds, and a steady load to point a profiler at.
+     */
     public static void main(String[] args) throws Exception {
         WeightFormat format = WeightFormat.of(args[0]);
         int reps = Integer.parseInt(args[1]);
         GPTConfig cfg = GPTConfig.GPT_CONFIG_124M;
         GPTModel model = TorchInitializer.initialize(cfg, 123, format);
+        if (args.length > 2) {
+            streams(model, Integer.parseInt(args[2]), reps);
+            return;
+        }
         ObjectNode out = JSON.createObjectNode();
         out.put("format", format.id());
         out.put("bandwidth", Bench.readBandwidth(reps));
@@ -75,6 +85,16 @@ final class FormatBench {
             }
         }
         System.out.println("RESULT " + out);
+    }
+
+    private static void streams(GPTModel model, int streams, int reps) {
+        try (BatchScheduler scheduler = new BatchScheduler(model, new GPT2Tokenizer(),
+                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+            Bench.batchedDecode(scheduler, streams, 16); // warm-up
+            for (int r = 0; r < reps; r++) {
+                System.out.printf(Locale.ROOT, "RATE %.2f%n", Bench.batchedDecode(scheduler, streams, 64));
+            }
+        }
     }
 
     /** Tokens/s of one greedy stream over 128 new tokens (the first, which follows the prompt, left out). */
