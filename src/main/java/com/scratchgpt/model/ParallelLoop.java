@@ -29,11 +29,11 @@ final class ParallelLoop {
 
     /** Runs body over [0, n), in contiguous pieces spread over the cores when n * costPerIndex is large enough. */
     static void forRange(int n, long costPerIndex, Range body) {
-        KernelPool pool = KernelPool.shared();
-        if (pool.threads() == 1 || n < 2 || n * costPerIndex < MIN_PARALLEL_WORK) {
+        if (n < 2 || n * costPerIndex < MIN_PARALLEL_WORK) {
             body.run(0, n);
             return;
         }
+        KernelPool pool = KernelPool.shared(); // with one core it runs every piece on this thread
         int pieces = Math.min(n, PIECES_PER_THREAD * pool.threads());
         pool.run(pieces, p -> body.run((int) ((long) n * p / pieces), (int) ((long) n * (p + 1) / pieces)));
     }

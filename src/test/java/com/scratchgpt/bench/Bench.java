@@ -139,10 +139,8 @@ public final class Bench {
                     prompt / seconds, gemmPeak / flopsPerToken, flopsPerToken * prompt / seconds / gemmPeak);
         }
 
-        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
-        int[] prompt4 = tokenizer.encode("Hello, I am");
-        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+        int[] prompt4 = new GPT2Tokenizer().encode("Hello, I am");
+        try (BatchScheduler scheduler = decodeScheduler(model)) {
             generate(scheduler, prompt4, 16); // warm-up
             double best = 0;
             for (int r = 0; r < reps; r++) {
@@ -460,6 +458,12 @@ public final class Bench {
         return gaps[gaps.length / 2];
     }
 
+    /** The scheduler the decode tables run on: up to 32 concurrent sequences of 640 positions each. */
+    static BatchScheduler decodeScheduler(GPTModel model) {
+        return new BatchScheduler(model, new GPT2Tokenizer(), new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512),
+                GenerationObserver.NONE);
+    }
+
     /** Tokens per second over the window where every stream is decoding, greedily. */
     static double batchedDecode(BatchScheduler scheduler, int streams, int tokens) {
         return batchedDecode(scheduler, streams, (prompt, stream) -> GenerationRequest.greedy(prompt, tokens));
@@ -602,9 +606,7 @@ public final class Bench {
         }
         line("| (ranking all %d logits) | %.1f us | 1.00 |", vocab, ranking * 1e6);
 
-        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
-        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+        try (BatchScheduler scheduler = decodeScheduler(model)) {
             batchedDecode(scheduler, 16, 16); // warm-up
             double greedy = 0;
             double topK = 0;

@@ -13,7 +13,6 @@ import java.util.Map;
 
 import com.scratchgpt.Fixtures;
 import com.scratchgpt.generation.BatchScheduler;
-import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.model.FormatQuality;
 import com.scratchgpt.model.GPTConfig;
 import com.scratchgpt.model.GPTModel;
@@ -70,10 +69,8 @@ final class FormatBench {
         for (int prompt : new int[] {128, 512}) {
             out.put("prefill" + prompt, prompt / Bench.bestPrefill(model, prompt, reps));
         }
-        GPT2Tokenizer tokenizer = new GPT2Tokenizer();
-        int[] prompt4 = tokenizer.encode("Hello, I am");
-        try (BatchScheduler scheduler = new BatchScheduler(model, tokenizer,
-                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+        int[] prompt4 = new GPT2Tokenizer().encode("Hello, I am");
+        try (BatchScheduler scheduler = Bench.decodeScheduler(model)) {
             Bench.generate(scheduler, prompt4, 16); // warm-up
             for (int n : STREAMS) {
                 Bench.batchedDecode(scheduler, n, 16); // warm-up at this row count
@@ -88,8 +85,7 @@ final class FormatBench {
     }
 
     private static void streams(GPTModel model, int streams, int reps) {
-        try (BatchScheduler scheduler = new BatchScheduler(model, new GPT2Tokenizer(),
-                new BatchScheduler.Limits(32, 32, 64, 32 * 640, 512), GenerationObserver.NONE)) {
+        try (BatchScheduler scheduler = Bench.decodeScheduler(model)) {
             Bench.batchedDecode(scheduler, streams, 16); // warm-up
             for (int r = 0; r < reps; r++) {
                 System.out.printf(Locale.ROOT, "RATE %.2f%n", Bench.batchedDecode(scheduler, streams, 64));
