@@ -12,8 +12,11 @@ public final class TorchRandom {
     private static final int N = 624;
     private static final int M = 397;
     private static final float TWO_PI = (float) (2.0 * Math.PI);
+    private static final int CHUNK = 16 * 1024; // floats drawn before they are copied out, a multiple of 16
+    private static final long BOX_MULLER_COST = 16 * 16; // a block of 16 in ParallelLoop's units, as 16 GELUs
 
     private final int[] state = new int[N];
+    private final int[] draws = new int[N]; // the tempered outputs of the current state, handed out in order
     private int next = N;
 
     /** {@code torch.manual_seed(seed)}: the Knuth initialisation of mt19937 with the low 32 bits. */
@@ -28,25 +31,39 @@ public final class TorchRandom {
     int nextInt() {
         if (next == N) {
             twist();
+            temper();
+            next = 0;
         }
-        int y = state[next++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        return y;
+        return draws[next++];
     }
 
+    /** The next N words of the state, in place, in the generator's order (the wrap-around reads words already renewed). */
     private void twist() {
-        for (int i = 0; i < N; i++) {
-            int y = (state[i] & 0x80000000) | (state[(i + 1) % N] & 0x7fffffff);
-            int v = y >>> 1;
-            if ((y & 1) != 0) {
-                v ^= 0x9908b0df;
-            }
-            state[i] = state[(i + M) % N] ^ v;
+        int i = 0;
+        for (; i < N - M; i++) {
+            state[i] = state[i + M] ^ mix(state[i], state[i + 1]);
         }
-        next = 0;
+        for (; i < N - 1; i++) {
+            state[i] = state[i + M - N] ^ mix(state[i], state[i + 1]);
+        }
+        state[N - 1] = state[M - 1] ^ mix(state[N - 1], state[0]);
+    }
+
+    private static int mix(int upper, int lower) {
+        int y = (upper & 0x80000000) | (lower & 0x7fffffff);
+        return (y >>> 1) ^ (-(y & 1) & 0x9908b0df);
+    }
+
+    /** Each word of the state tempered into a draw: a loop of shifts and masks the JIT vectorises. */
+    private void temper() {
+        for (int i = 0; i < N; i++) {
+            int y = state[i];
+            y ^= y >>> 11;
+            y ^= (y << 7) & 0x9d2c5680;
+            y ^= (y << 15) & 0xefc60000;
+            y ^= y >>> 18;
+            draws[i] = y;
+        }
     }
 
     /** uniform_real_distribution&lt;float&gt;(0, 1): the low 24 bits of a draw, scaled to [0, 1). */
@@ -58,45 +75,58 @@ public final class TorchRandom {
     public void uniform(FloatBuffer data, int offset, int n, double from, double to) {
         float lo = (float) from;
         float range = (float) to - lo;
-        for (int i = 0; i < n; i++) {
-            // the kernel computes x * (to - from) + from in float, compiled to a fused multiply-add
-            data.put(offset + i, Math.fma(uniform01(), range, lo));
+        float[] chunk = new float[Math.min(n, CHUNK)];
+        for (int done = 0; done < n; done += chunk.length) {
+            int k = Math.min(chunk.length, n - done);
+            for (int i = 0; i < k; i++) {
+                // the kernel computes x * (to - from) + from in float, compiled to a fused multiply-add
+                chunk[i] = Math.fma(uniform01(), range, lo);
+            }
+            data.put(offset + done, chunk, 0, k);
         }
     }
 
     /**
      * {@code tensor.normal_(0, 1)} on {@code n >= 16} floats at {@code offset}: every element gets a
      * uniform first, then each block of 16 becomes 8 Box-Muller pairs (j, j + 8); when n is not a
-     * multiple of 16 the last 16 elements are drawn and transformed again.
+     * multiple of 16 the last 16 elements are drawn and transformed again. Drawn a chunk at a time, in order,
+     * and the chunk's blocks transformed on all cores: a block's transform reads only its own draws.
      */
     public void normal(FloatBuffer data, int offset, int n) {
         if (n < 16) {
             throw new IllegalArgumentException("normal_ of fewer than 16 values takes another PyTorch path; not supported");
         }
-        for (int i = 0; i < n; i++) {
-            data.put(offset + i, uniform01());
-        }
-        for (int i = 0; i + 16 <= n; i += 16) {
-            boxMuller16(data, offset + i);
+        float[] chunk = new float[Math.min(n, CHUNK)];
+        for (int done = 0; done < n; done += chunk.length) {
+            int k = Math.min(chunk.length, n - done);
+            for (int i = 0; i < k; i++) {
+                chunk[i] = uniform01();
+            }
+            ParallelLoop.forRange(k / 16, BOX_MULLER_COST, (from, to) -> {
+                for (int block = from; block < to; block++) {
+                    boxMuller16(chunk, 16 * block);
+                }
+            });
+            data.put(offset + done, chunk, 0, k); // a partial last block stays uniform until the tail replaces it
         }
         if (n % 16 != 0) {
-            int tail = offset + n - 16;
             for (int i = 0; i < 16; i++) {
-                data.put(tail + i, uniform01());
+                chunk[i] = uniform01();
             }
-            boxMuller16(data, tail);
+            boxMuller16(chunk, 0);
+            data.put(offset + n - 16, chunk, 0, 16);
         }
     }
 
     /** normal_fill_16_AVX2 for mean 0, std 1. */
-    private static void boxMuller16(FloatBuffer d, int at) {
+    private static void boxMuller16(float[] d, int at) {
         for (int j = 0; j < 8; j++) {
-            float u1 = 1f - d.get(at + j);
-            float u2 = d.get(at + j + 8);
+            float u1 = 1f - d[at + j];
+            float u2 = d[at + j + 8];
             float radius = (float) Math.sqrt(-2f * log(u1));
-            float theta = TWO_PI * u2;
-            d.put(at + j, radius * cos(theta));
-            d.put(at + j + 8, radius * sin(theta));
+            long sinCos = sinCos(TWO_PI * u2);
+            d[at + j] = radius * cosOf(sinCos);
+            d[at + j + 8] = radius * sinOf(sinCos);
         }
     }
 
@@ -133,14 +163,23 @@ public final class TorchRandom {
     }
 
     static float sin(float theta) {
-        return sincos(theta, true);
+        return sinOf(sinCos(theta));
     }
 
     static float cos(float theta) {
-        return sincos(theta, false);
+        return cosOf(sinCos(theta));
     }
 
-    private static float sincos(float theta, boolean wantSin) {
+    private static float sinOf(long sinCos) {
+        return Float.intBitsToFloat((int) (sinCos >>> 32));
+    }
+
+    private static float cosOf(long sinCos) {
+        return Float.intBitsToFloat((int) sinCos);
+    }
+
+    /** sincos256_ps on one lane: the bits of sin(theta) in the high half, of cos(theta) in the low half. */
+    private static long sinCos(float theta) {
         int signSin = Float.floatToRawIntBits(theta) & 0x80000000;
         float x = Math.abs(theta);
         int j = (int) (x * 1.27323954473516f); // 4 / pi, truncated
@@ -166,8 +205,8 @@ public final class TorchRandom {
         ys = Math.fma(ys, x, x);
         float sinValue = firstPolynomial ? ys : yc;
         float cosValue = firstPolynomial ? yc : ys;
-        return wantSin
-                ? Float.intBitsToFloat(Float.floatToRawIntBits(sinValue) ^ signSin)
-                : Float.intBitsToFloat(Float.floatToRawIntBits(cosValue) ^ signCos);
+        int sinBits = Float.floatToRawIntBits(sinValue) ^ signSin;
+        int cosBits = Float.floatToRawIntBits(cosValue) ^ signCos;
+        return ((long) sinBits << 32) | (cosBits & 0xFFFFFFFFL);
     }
 }

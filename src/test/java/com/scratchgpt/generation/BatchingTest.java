@@ -27,7 +27,7 @@ class BatchingTest {
 
     @Test
     void aRequestGetsTheSameTokensAloneAsAmong31Others() {
-        GPTModel model = TestModels.seed123();
+        GPTModel model = TestModels.seed123TwoBlocks();
         Random random = new Random(11);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
@@ -58,7 +58,7 @@ class BatchingTest {
 
     @Test
     void aSampledRequestGetsTheSameLogprobsBitForBitAloneAndAmong31OthersWhosePromptsShareItsSteps() {
-        GPTModel model = TestModels.seed123();
+        GPTModel model = TestModels.seed123TwoBlocks();
         Random random = new Random(13);
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < 32; i++) {

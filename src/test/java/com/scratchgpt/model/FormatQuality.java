@@ -3,6 +3,7 @@ package com.scratchgpt.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,6 +14,8 @@ import com.scratchgpt.Fixtures;
  * KL divergence KL(f32 || other) of the next-token distribution and whether the greedy choice agrees, at
  * every position of the logits batch and at every step of the fixture's greedy runs (each step's window as
  * the seeds crop it, fed the reference run's tokens, so that both models see the same inputs throughout).
+ * The model is causal, so one forward over a run's tokens gives every step whose window starts at the run's
+ * first token; only a step past the context needs a forward of its own.
  *
  * @param meanKl  mean over the positions, in nats
  * @param maxKl   the largest
@@ -21,46 +24,59 @@ import com.scratchgpt.Fixtures;
  */
 public record FormatQuality(double meanKl, double maxKl, int agreed, int steps) {
 
+    /** A forward's input and the positions whose logits are compared. */
+    private record Probe(int[] tokens, int[] positions) {
+    }
+
     public static FormatQuality measure(GPTModel f32, GPTModel other, Fixtures fixture) {
-        List<int[]> windows = new ArrayList<>();
-        List<Integer> positions = new ArrayList<>();
+        List<Probe> probes = new ArrayList<>();
         for (int[] row : fixture.logitsBatch()) {
-            for (int t = 0; t < row.length; t++) {
-                windows.add(row);
-                positions.add(t);
-            }
+            probes.add(new Probe(row, IntStream.range(0, row.length).toArray()));
         }
         int ctx = f32.config().contextLength();
         for (Fixtures.Run run : fixture.runs()) {
             int[] tokens = Arrays.copyOf(run.prompt(), run.prompt().length + run.generated().length);
             System.arraycopy(run.generated(), 0, tokens, run.prompt().length, run.generated().length);
-            for (int s = 0; s < run.generated().length; s++) {
-                int end = run.prompt().length + s;
-                int[] window = Arrays.copyOfRange(tokens, Math.max(0, end - ctx), end);
-                windows.add(window);
-                positions.add(window.length - 1);
+            int firstEnd = run.prompt().length;
+            int lastEnd = firstEnd + run.generated().length - 1; // step s reads tokens [.., firstEnd + s)
+            int lastUncropped = Math.min(lastEnd, ctx);
+            if (firstEnd <= lastUncropped) {
+                probes.add(new Probe(Arrays.copyOf(tokens, lastUncropped),
+                        IntStream.rangeClosed(firstEnd, lastUncropped).map(end -> end - 1).toArray()));
+            }
+            for (int end = Math.max(firstEnd, ctx + 1); end <= lastEnd; end++) {
+                probes.add(new Probe(Arrays.copyOfRange(tokens, end - ctx, end), new int[] {ctx - 1}));
             }
         }
         double sum = 0;
         double max = 0;
         int agreed = 0;
-        for (int i = 0; i < windows.size(); i++) {
-            float[] p = lastLogits(f32, windows.get(i), positions.get(i));
-            float[] q = lastLogits(other, windows.get(i), positions.get(i));
-            double kl = kl(p, q);
-            sum += kl;
-            max = Math.max(max, kl);
-            agreed += argmax(p) == argmax(q) ? 1 : 0;
+        int steps = 0;
+        for (Probe probe : probes) {
+            float[][] p = logits(f32, probe);
+            float[][] q = logits(other, probe);
+            for (int i = 0; i < p.length; i++) {
+                double kl = kl(p[i], q[i]);
+                sum += kl;
+                max = Math.max(max, kl);
+                agreed += argmax(p[i]) == argmax(q[i]) ? 1 : 0;
+                steps++;
+            }
         }
-        return new FormatQuality(sum / windows.size(), max, agreed, windows.size());
+        return new FormatQuality(sum / steps, max, agreed, steps);
     }
 
-    /** The logits at {@code position} of the seeds' forward over {@code window}. */
-    private static float[] lastLogits(GPTModel model, int[] window, int position) {
-        INDArray logits = model.forward(new int[][] {window});
+    /** The logits at each of the probe's positions of the seeds' forward over its tokens. */
+    private static float[][] logits(GPTModel model, Probe probe) {
+        INDArray logits = model.forward(new int[][] {probe.tokens()});
         int vocab = model.config().vocabSize();
         float[] all = logits.reshape(-1).toFloatVector();
-        return Arrays.copyOfRange(all, position * vocab, (position + 1) * vocab);
+        float[][] rows = new float[probe.positions().length][];
+        for (int i = 0; i < rows.length; i++) {
+            int position = probe.positions()[i];
+            rows[i] = Arrays.copyOfRange(all, position * vocab, (position + 1) * vocab);
+        }
+        return rows;
     }
 
     /** KL(softmax(p) || softmax(q)) in double, in nats. */

@@ -1,5 +1,8 @@
 package com.scratchgpt.model;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import com.scratchgpt.generation.BatchScheduler;
 import com.scratchgpt.generation.GenerationObserver;
 import com.scratchgpt.tokenizer.GPT2Tokenizer;
@@ -12,6 +15,7 @@ public final class TestModels {
 
     private static final GPT2Tokenizer TOKENIZER = new GPT2Tokenizer();
     private static GPTModel seed123;
+    private static GPTModel seed123TwoBlocks;
     private static GPTModel longContext;
 
     private TestModels() {
@@ -30,6 +34,28 @@ public final class TestModels {
             seed123 = TorchInitializer.initialize(GPTConfig.GPT_CONFIG_124M, 123);
         }
         return seed123;
+    }
+
+    /**
+     * GPT-2 small's embeddings, first two blocks, final norm and head: {@link #seed123()}'s own tensors, shared,
+     * under a config of two layers. The default model's widths, heads, vocabulary and context, so every product,
+     * attention and cache runs the shapes GPT-2 small runs, at under half its cost a token: for the scheduler's
+     * checks that compare a sequence with itself (alone against in company, cached against the seeds' loop),
+     * which hold block by block and need no twelve of them.
+     */
+    public static synchronized GPTModel seed123TwoBlocks() {
+        if (seed123TwoBlocks == null) {
+            GPTModel full = seed123();
+            GPTConfig cfg = full.config();
+            GPTConfig two = new GPTConfig(cfg.vocabSize(), cfg.contextLength(), cfg.embDim(), cfg.nHeads(), 2,
+                    cfg.dropRate(), cfg.qkvBias());
+            Map<String, Tensor> kept = new LinkedHashMap<>();
+            for (ParameterTable.Parameter p : ParameterTable.parameters(two, full.tiedOutputHead())) {
+                kept.put(p.name(), full.parameters().get(p.name()));
+            }
+            seed123TwoBlocks = GPTModel.of(two, kept);
+        }
+        return seed123TwoBlocks;
     }
 
     /**
