@@ -77,7 +77,10 @@ public final class Bench {
         line("Machine: %d cores (%s), %s, Java %s, OpenBLAS threads %d, load average %s",
                 Runtime.getRuntime().availableProcessors(), cpuModel(), memTotal(), System.getProperty("java.version"),
                 org.bytedeco.openblas.global.openblas_nolapack.blas_get_num_threads(), loadAverage());
+        long initStart = System.nanoTime();
         GPTModel model = TorchInitializer.initialize(cfg, 123);
+        line("GPT-2 small initialised as torch.manual_seed(123) does in %.2f s (the JVM's first model, as at start-up)",
+                (System.nanoTime() - initStart) / 1e9);
         if (options.contains("--past-context")) {
             // only the steps past the context: ./mvnw -Pbench verify -Dbench.args=--past-context
             pastContextSteps(model, 7);
