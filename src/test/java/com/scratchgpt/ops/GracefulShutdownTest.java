@@ -23,6 +23,9 @@ import com.scratchgpt.ServiceProcess;
 /** The real service as its own process: on SIGTERM a request in flight completes, then the process exits. */
 class GracefulShutdownTest {
 
+    /** Enough for a second or more of generation (at most about 45 tokens/s here), long after the gauge shows it running. */
+    private static final int TOKENS = 48;
+
     @Test
     void aRequestInFlightSurvivesSigterm() throws Exception {
         int port;
@@ -39,7 +42,7 @@ class GracefulShutdownTest {
 
             HttpRequest longOne = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                     .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello, I am\", \"maxNewTokens\": 80}")).build();
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Hello, I am\", \"maxNewTokens\": " + TOKENS + "}")).build();
             CompletableFuture<HttpResponse<String>> inFlight = HttpClient.newHttpClient()
                     .sendAsync(longOne, HttpResponse.BodyHandlers.ofString());
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> http.get(
@@ -49,7 +52,7 @@ class GracefulShutdownTest {
 
             HttpResponse<String> response = inFlight.get(120, TimeUnit.SECONDS);
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(HttpTestClient.parse(response.body()).get("usage").get("generatedTokens").asInt()).isEqualTo(80);
+            assertThat(HttpTestClient.parse(response.body()).get("usage").get("generatedTokens").asInt()).isEqualTo(TOKENS);
             assertThat(app.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(Files.readString(log.toPath())).contains("Commencing graceful shutdown");
         } finally {
