@@ -202,16 +202,14 @@ final class FormatBench {
             Path dir = Fixtures.of("tiny-hf").dir().resolveSibling(c[0]);
             Path path = c[1] == null ? dir : dir.resolve(c[1]);
             GPTModel f32 = CheckpointLoader.load(path).model();
-            rows.add(new FormatQuality[] {FormatQuality.measure(f32, CheckpointLoader.load(path, WeightFormat.BF16).model(),
-                    Fixtures.of(c[0])), FormatQuality.measure(f32, CheckpointLoader.load(path, WeightFormat.Q8_0).model(),
-                    Fixtures.of(c[0]))});
+            rows.add(FormatQuality.measure(f32, Fixtures.of(c[0]), CheckpointLoader.load(path, WeightFormat.BF16).model(),
+                    CheckpointLoader.load(path, WeightFormat.Q8_0).model()).toArray(FormatQuality[]::new));
             names.add(c[0]);
         }
         GPTModel f32 = TorchInitializer.initialize(cfg, 123);
         Fixtures seed123 = Fixtures.of("gpt2-small-seed123");
-        FormatQuality bf16 = FormatQuality.measure(f32, TorchInitializer.initialize(cfg, 123, WeightFormat.BF16), seed123);
-        FormatQuality q80 = FormatQuality.measure(f32, TorchInitializer.initialize(cfg, 123, WeightFormat.Q8_0), seed123);
-        rows.add(new FormatQuality[] {bf16, q80});
+        rows.add(FormatQuality.measure(f32, seed123, TorchInitializer.initialize(cfg, 123, WeightFormat.BF16),
+                TorchInitializer.initialize(cfg, 123, WeightFormat.Q8_0)).toArray(FormatQuality[]::new));
         names.add("gpt2-small-seed123");
         for (int i = 0; i < rows.size(); i++) {
             FormatQuality[] q = rows.get(i);

@@ -28,7 +28,8 @@ public record FormatQuality(double meanKl, double maxKl, int agreed, int steps) 
     private record Probe(int[] tokens, int[] positions) {
     }
 
-    public static FormatQuality measure(GPTModel f32, GPTModel other, Fixtures fixture) {
+    /** Each of {@code others} against {@code f32}, in their order, over the same f32 forwards. */
+    public static List<FormatQuality> measure(GPTModel f32, Fixtures fixture, GPTModel... others) {
         List<Probe> probes = new ArrayList<>();
         for (int[] row : fixture.logitsBatch()) {
             probes.add(new Probe(row, IntStream.range(0, row.length).toArray()));
@@ -48,22 +49,28 @@ public record FormatQuality(double meanKl, double maxKl, int agreed, int steps) 
                 probes.add(new Probe(Arrays.copyOfRange(tokens, end - ctx, end), new int[] {ctx - 1}));
             }
         }
-        double sum = 0;
-        double max = 0;
-        int agreed = 0;
+        double[] sum = new double[others.length];
+        double[] max = new double[others.length];
+        int[] agreed = new int[others.length];
         int steps = 0;
         for (Probe probe : probes) {
             float[][] p = logits(f32, probe);
-            float[][] q = logits(other, probe);
-            for (int i = 0; i < p.length; i++) {
-                double kl = kl(p[i], q[i]);
-                sum += kl;
-                max = Math.max(max, kl);
-                agreed += argmax(p[i]) == argmax(q[i]) ? 1 : 0;
-                steps++;
+            for (int m = 0; m < others.length; m++) {
+                float[][] q = logits(others[m], probe);
+                for (int i = 0; i < p.length; i++) {
+                    double kl = kl(p[i], q[i]);
+                    sum[m] += kl;
+                    max[m] = Math.max(max[m], kl);
+                    agreed[m] += argmax(p[i]) == argmax(q[i]) ? 1 : 0;
+                }
             }
+            steps += p.length;
         }
-        return new FormatQuality(sum / steps, max, agreed, steps);
+        List<FormatQuality> qualities = new ArrayList<>();
+        for (int m = 0; m < others.length; m++) {
+            qualities.add(new FormatQuality(sum[m] / steps, max[m], agreed[m], steps));
+        }
+        return qualities;
     }
 
     /** The logits at each of the probe's positions of the seeds' forward over its tokens. */
