@@ -39,10 +39,10 @@ class WeightFormatServingTest {
         assertThat(params.get("sizeBytes").asLong()).as("the book's float32 size")
                 .isEqualTo(Fixtures.of("tiny-hf").totalParams() * 4);
         // emb 16, so every row of 16 weights is one block padded to 32 (32 levels and a 2-byte scale), rows of 64
-        // two: the token embedding (the tied head) 50257 rows, per block qkv 48 + out_proj 16 + fc 64 rows of one
-        // block and the projection's 16 rows of two; float32 for the position embedding (24 x 16), LayerNorms and
-        // biases (832 values)
-        long expected = 50257L * 34 + 2 * ((48 + 16 + 64) * 34 + 16 * 68) + 832 * 4;
+        // two: the token embedding (the tied head) 50257 rows and 3 of zeros filling its last group of four, per
+        // block qkv 48 + out_proj 16 + fc 64 rows of one block and the projection's 16 rows of two; float32 for the
+        // position embedding (24 x 16), LayerNorms and biases (832 values)
+        long expected = 50260L * 34 + 2 * ((48 + 16 + 64) * 34 + 16 * 68) + 832 * 4;
         assertThat(resident).isEqualTo(expected);
         assertThat(http.get("/actuator/metrics/gpt.model.memory").json().get("measurements").get(0).get("value").asDouble())
                 .isEqualTo((double) resident);

@@ -21,6 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  * activation rows, the two halves of one weight vector), and for single rows 4 weight rows x 1. Each
  * element: one accumulator, per V pairs the even products then the odd ones, the lanes summed in order,
  * then the products past the last full vector of pairs one by one.
+ *
+ * <p>Layout: the rows are held in groups of four, the one-row tile's rows, interleaved a vector at a time
+ * (V pairs of row 0, of row 1, 2, 3, then the next V pairs of each), the pairs past the last full vector
+ * after them row by row, and the last group filled up with rows of zeros. A one-row tile then reads one
+ * sequential stream instead of four, which the core's prefetchers keep ahead of the tile (docs/BENCHMARKS.md,
+ * "Interleaved weight rows").
  */
 final class BF16Matrix extends StreamedMatrix {
 
@@ -31,16 +37,35 @@ final class BF16Matrix extends StreamedMatrix {
     private static final int TILE_OUT = 2;
     private static final int ROW_TILE_OUT = 4;
     private static final int TILE_ROWS = 3;
+    /** Rows interleaved together: the one-row tile's. */
+    private static final int GROUP = ROW_TILE_OUT;
 
-    private final int[] w;          // (out, rowInts): pairs of bf16
-    private final int rowInts;      // ceil(in / 2)
-    private final int pairEnd;      // rowInts rounded down to a multiple of V: the vector part, in ints
+    private final int[] w;          // pairs of bf16 in groups of GROUP rows ({@link #index})
+    private final int pairEnd;      // ceil(in / 2) rounded down to a multiple of V: the vector part, in ints
 
     private BF16Matrix(int[] w, int out, int in) {
         super(out, in, TILE_OUT, TILE_ROWS, ROW_TILE_OUT);
         this.w = w;
-        this.rowInts = (in + 1) / 2;
-        this.pairEnd = rowInts - rowInts % V;
+        this.pairEnd = pairEnd(in);
+    }
+
+    private static int rowInts(int in) {
+        return (in + 1) / 2;
+    }
+
+    private static int pairEnd(int in) {
+        return rowInts(in) - rowInts(in) % V;
+    }
+
+    /** Where pair i of row o lies in {@code w} (the class comment's layout). */
+    private static int index(int o, int i, int in) {
+        int rowInts = rowInts(in);
+        int pairEnd = pairEnd(in);
+        int group = (o - o % GROUP) * rowInts;
+        int row = o % GROUP;
+        return i < pairEnd
+                ? group + GROUP * (i - i % V) + row * V + i % V
+                : group + GROUP * pairEnd + row * (rowInts - pairEnd) + i - pairEnd;
     }
 
     /** The bits of one weight, by its flat index (out * in + k). */
@@ -61,11 +86,11 @@ final class BF16Matrix extends StreamedMatrix {
     }
 
     private static BF16Matrix pack(int out, int in, Bits bits) {
-        int rowInts = (in + 1) / 2;
-        int[] w = new int[Math.multiplyExact(out, rowInts)];
+        int groups = Math.addExact(out, GROUP - 1) / GROUP;
+        int[] w = new int[Math.multiplyExact(groups * GROUP, rowInts(in))];
         for (int o = 0; o < out; o++) {
             for (int k = 0; k < in; k++) {
-                w[o * rowInts + k / 2] |= (bits.at(o * in + k) & 0xFFFF) << (16 * (k & 1));
+                w[index(o, k / 2, in)] |= (bits.at(o * in + k) & 0xFFFF) << (16 * (k & 1));
             }
         }
         return new BF16Matrix(w, out, in);
@@ -100,13 +125,13 @@ final class BF16Matrix extends StreamedMatrix {
     @Override
     public void dequantizeRow(int o, float[] dst, int offset) {
         for (int k = 0; k < in; k++) {
-            dst[offset + k] = weight(o * rowInts, k);
+            dst[offset + k] = weight(o, k);
         }
     }
 
-    /** Weight k of the row starting at int {@code rowStart}, as float32. */
-    private float weight(int rowStart, int k) {
-        int pair = w[rowStart + k / 2];
+    /** Weight k of row o, as float32. */
+    private float weight(int o, int k) {
+        int pair = w[index(o, k / 2, in)];
         return Float.intBitsToFloat((k & 1) == 0 ? pair << 16 : pair & HIGH_HALF);
     }
 
@@ -129,8 +154,8 @@ final class BF16Matrix extends StreamedMatrix {
 
     @Override
     void tile(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
-        int w0 = Math.min(o, out - 1) * rowInts;
-        int w1 = Math.min(o + 1, out - 1) * rowInts;
+        int w0 = index(o, 0, in);  // rows o and o + 1 are in one group (o is even)
+        int w1 = w0 + V;
         int x0 = r * in;
         int x1 = x0 + in;
         int x2 = x1 + in;
@@ -142,13 +167,13 @@ final class BF16Matrix extends StreamedMatrix {
             FloatVector o1 = FloatVector.fromArray(F, xs, x1 + 2 * c + V);
             FloatVector e2 = FloatVector.fromArray(F, xs, x2 + 2 * c);
             FloatVector o2 = FloatVector.fromArray(F, xs, x2 + 2 * c + V);
-            IntVector pairs = IntVector.fromArray(I, w, w0 + c);
+            IntVector pairs = IntVector.fromArray(I, w, w0 + GROUP * c);
             FloatVector even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             FloatVector odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c00 = odd.fma(o0, even.fma(e0, c00));
             c01 = odd.fma(o1, even.fma(e1, c01));
             c02 = odd.fma(o2, even.fma(e2, c02));
-            pairs = IntVector.fromArray(I, w, w1 + c);
+            pairs = IntVector.fromArray(I, w, w1 + GROUP * c);
             even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c10 = odd.fma(o0, even.fma(e0, c10));
@@ -156,61 +181,62 @@ final class BF16Matrix extends StreamedMatrix {
             c12 = odd.fma(o2, even.fma(e2, c12));
         }
         c00.intoArray(ws.lanes, 0);
-        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), w0, xs, x0));
+        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), o, xs, x0));
         c01.intoArray(ws.lanes, 0);
-        store(y, bias, r + 1, o, tail(sumLanes(ws.lanes, V), w0, xs, x1));
+        store(y, bias, r + 1, o, tail(sumLanes(ws.lanes, V), o, xs, x1));
         c02.intoArray(ws.lanes, 0);
-        store(y, bias, r + 2, o, tail(sumLanes(ws.lanes, V), w0, xs, x2));
+        store(y, bias, r + 2, o, tail(sumLanes(ws.lanes, V), o, xs, x2));
         c10.intoArray(ws.lanes, 0);
-        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x0));
+        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), o + 1, xs, x0));
         c11.intoArray(ws.lanes, 0);
-        store(y, bias, r + 1, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x1));
+        store(y, bias, r + 1, o + 1, tail(sumLanes(ws.lanes, V), o + 1, xs, x1));
         c12.intoArray(ws.lanes, 0);
-        store(y, bias, r + 2, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x2));
+        store(y, bias, r + 2, o + 1, tail(sumLanes(ws.lanes, V), o + 1, xs, x2));
     }
 
     @Override
     void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
-        int w0 = Math.min(o, out - 1) * rowInts;
-        int w1 = Math.min(o + 1, out - 1) * rowInts;
-        int w2 = Math.min(o + 2, out - 1) * rowInts;
-        int w3 = Math.min(o + 3, out - 1) * rowInts;
+        int group = index(o, 0, in);  // rows o..o+3 are one group (o is a multiple of 4)
         int x0 = r * in;
         FloatVector c00 = FloatVector.zero(F), c10 = c00, c20 = c00, c30 = c00;
         for (int c = 0; c < pairEnd; c += V) {
             FloatVector e0 = FloatVector.fromArray(F, xs, x0 + 2 * c);
             FloatVector o0 = FloatVector.fromArray(F, xs, x0 + 2 * c + V);
-            IntVector pairs = IntVector.fromArray(I, w, w0 + c);
+            int at = group + GROUP * c;
+            IntVector pairs = IntVector.fromArray(I, w, at);
             FloatVector even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             FloatVector odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c00 = odd.fma(o0, even.fma(e0, c00));
-            pairs = IntVector.fromArray(I, w, w1 + c);
+            pairs = IntVector.fromArray(I, w, at + V);
             even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c10 = odd.fma(o0, even.fma(e0, c10));
-            pairs = IntVector.fromArray(I, w, w2 + c);
+            pairs = IntVector.fromArray(I, w, at + 2 * V);
             even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c20 = odd.fma(o0, even.fma(e0, c20));
-            pairs = IntVector.fromArray(I, w, w3 + c);
+            pairs = IntVector.fromArray(I, w, at + 3 * V);
             even = (FloatVector) pairs.lanewise(LSHL, 16).reinterpretShape(F, 0);
             odd = (FloatVector) pairs.lanewise(AND, HIGH_HALF).reinterpretShape(F, 0);
             c30 = odd.fma(o0, even.fma(e0, c30));
         }
         c00.intoArray(ws.lanes, 0);
-        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), w0, xs, x0));
+        store(y, bias, r, o, tail(sumLanes(ws.lanes, V), o, xs, x0));
         c10.intoArray(ws.lanes, 0);
-        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), w1, xs, x0));
+        store(y, bias, r, o + 1, tail(sumLanes(ws.lanes, V), o + 1, xs, x0));
         c20.intoArray(ws.lanes, 0);
-        store(y, bias, r, o + 2, tail(sumLanes(ws.lanes, V), w2, xs, x0));
+        store(y, bias, r, o + 2, tail(sumLanes(ws.lanes, V), o + 2, xs, x0));
         c30.intoArray(ws.lanes, 0);
-        store(y, bias, r, o + 3, tail(sumLanes(ws.lanes, V), w3, xs, x0));
+        store(y, bias, r, o + 3, tail(sumLanes(ws.lanes, V), o + 3, xs, x0));
     }
 
-    /** s plus the products past the vector part, in order. */
-    private float tail(float s, int wRow, float[] xs, int xRow) {
+    /** s plus the products of weight row o past the vector part, in order (none for a row of zeros). */
+    private float tail(float s, int o, float[] xs, int xRow) {
+        if (o >= out) {
+            return s;
+        }
         for (int k = 2 * pairEnd; k < in; k++) {
-            s = Math.fma(weight(wRow, k), xs[xRow + k], s);
+            s = Math.fma(weight(o, k), xs[xRow + k], s);
         }
         return s;
     }

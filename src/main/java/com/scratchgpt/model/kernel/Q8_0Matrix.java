@@ -37,6 +37,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Vector shape: the preferred one, at most 256 bits, the size of a block, so that a vector never spans
  * two scales. Register tiles: 2 weight rows x 3 activation rows over the staged weights (6 accumulators, as
  * bf16's), and for single rows 4 weight rows x 1.
+ *
+ * <p>Layout: as bf16's, the rows in groups of four interleaved a vector at a time (L ints of row 0, of row
+ * 1, 2, 3, then the next L ints of each), their scales likewise a block at a time, and the last group
+ * filled up with rows of zeros: a one-row tile reads two sequential streams instead of eight.
  */
 final class Q8_0Matrix extends StreamedMatrix {
 
@@ -51,11 +55,13 @@ final class Q8_0Matrix extends StreamedMatrix {
     private static final int TILE_OUT = 2;
     private static final int ROW_TILE_OUT = 4;
     private static final int TILE_ROWS = 3;
+    /** Rows interleaved together: the one-row tile's. */
+    private static final int GROUP = ROW_TILE_OUT;
     /** binary16 to float32, by bits: a scale per block and weight row, read in the products' inner loop. */
     private static final float[] HALF = Float16.TO_FLOAT;
 
-    final int[] q;                  // (out, width / 4): four int8 to an int, weight 4j + b in byte b of int j
-    final short[] scale;            // (out, width / 32): binary16 d of each block
+    final int[] q;                  // four int8 to an int, weight 4j + b of a row in byte b of its int j ({@link #at})
+    final short[] scale;            // binary16 d of each block ({@link #scaleAt})
     private final int width;        // in rounded up to a whole block: the row length held and read
     private final int rowInts;
     private final int blocks;
@@ -73,12 +79,31 @@ final class Q8_0Matrix extends StreamedMatrix {
         return Math.addExact(in, BLOCK - 1) / BLOCK * BLOCK;
     }
 
+    /** Where int j of row o lies in {@code q} (the class comment's layout). */
+    static int at(int o, int j, int rowInts) {
+        return (o - o % GROUP) * rowInts + GROUP * (j - j % L) + o % GROUP * L + j % L;
+    }
+
+    /** Where block b of row o has its scale in {@code scale}. */
+    static int scaleAt(int o, int b, int blocks) {
+        return (o - o % GROUP) * blocks + GROUP * b + o % GROUP;
+    }
+
+    int at(int o, int j) {
+        return at(o, j, rowInts);
+    }
+
+    int scaleAt(int o, int b) {
+        return scaleAt(o, b, blocks);
+    }
+
     /** Quantises (out, in) float32 values; every value must be finite. */
     static Q8_0Matrix quantize(FloatBuffer values, int out, int in) {
         int width = paddedWidth(in);
         int blocks = width / BLOCK;
-        int[] q = new int[Math.multiplyExact(out, width / 4)];
-        short[] scale = new short[Math.multiplyExact(out, blocks)];
+        int rows = Math.addExact(out, GROUP - 1) / GROUP * GROUP;
+        int[] q = new int[Math.multiplyExact(rows, width / 4)];
+        short[] scale = new short[Math.multiplyExact(rows, blocks)];
         for (int o = 0; o < out; o++) {
             for (int b = 0; b < blocks; b++) {
                 int start = o * in + b * BLOCK;
@@ -93,12 +118,11 @@ final class Q8_0Matrix extends StreamedMatrix {
                     max = Math.max(max, Math.abs(v));
                 }
                 short d = scaleFor(max);
-                scale[o * blocks + b] = d;
+                scale[scaleAt(o, b, blocks)] = d;
                 double dq = Float16.toFloat(d);
-                int at = o * width + b * BLOCK;
                 for (int i = 0; i < n; i++) {
                     int level = dq == 0 ? 0 : nearestLevel(values.get(start + i), dq);
-                    q[(at + i) / 4] |= (level & 0xFF) << (8 * (i % 4));
+                    q[at(o, (b * BLOCK + i) / 4, width / 4)] |= (level & 0xFF) << (8 * (i % 4));
                 }
             }
         }
@@ -155,8 +179,8 @@ final class Q8_0Matrix extends StreamedMatrix {
     @Override
     public void dequantizeRow(int o, float[] dst, int offset) {
         for (int k = 0; k < in; k++) {
-            int level = (byte) (q[o * rowInts + k / 4] >> (8 * (k % 4)));
-            dst[offset + k] = level * Float16.toFloat(scale[o * blocks + k / BLOCK]);
+            int level = (byte) (q[at(o, k / 4)] >> (8 * (k % 4)));
+            dst[offset + k] = level * Float16.toFloat(scale[scaleAt(o, k / BLOCK)]);
         }
     }
 
@@ -192,19 +216,25 @@ final class Q8_0Matrix extends StreamedMatrix {
         if (rows < TILE_ROWS) {
             return;
         }
-        if (ws.weights.length < (o1 - o0) * width) {
+        int end = Math.min(o1 + GROUP - 1, o0 + CHUNK_OUT) / GROUP * GROUP; // whole groups, zero rows included
+        if (ws.weights.length < (end - o0) * width) {
             ws.weights = new float[CHUNK_OUT * width];
         }
         float[] staged = ws.weights;
-        for (int row = o0; row < o1; row++) {
+        // group by group, in the order the levels lie: one sequential stream
+        for (int group = o0; group < end; group += GROUP) {
+            int levels = at(group, 0);
+            int scales = scaleAt(group, 0);
             for (int k = 0; k < width; k += 4 * L) {
-                IntVector pairs = IntVector.fromArray(I, q, row * rowInts + k / 4);
-                FloatVector d = FloatVector.broadcast(F, HALF[scale[row * blocks + k / BLOCK] & 0xFFFF]);
-                int at = (row - o0) * width + k;
-                ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at);
-                ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + L);
-                ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 2 * L);
-                ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 3 * L);
+                for (int row = 0; row < GROUP; row++) {
+                    IntVector pairs = IntVector.fromArray(I, q, levels + GROUP * (k >> 2) + row * L);
+                    FloatVector d = FloatVector.broadcast(F, HALF[scale[scales + GROUP * (k / BLOCK) + row] & 0xFFFF]);
+                    int at = (group + row - o0) * width + k;
+                    ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at);
+                    ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + L);
+                    ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 2 * L);
+                    ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).intoArray(staged, at + 3 * L);
+                }
             }
         }
         ws.chunkStart = o0;
@@ -250,10 +280,8 @@ final class Q8_0Matrix extends StreamedMatrix {
 
     @Override
     void tile1(float[] xs, int o, int r, FloatBuffer bias, FloatBuffer y, Workspace ws) {
-        int row0 = Math.min(o, out - 1);
-        int row1 = Math.min(o + 1, out - 1);
-        int row2 = Math.min(o + 2, out - 1);
-        int row3 = Math.min(o + 3, out - 1);
+        int group = at(o, 0);  // rows o..o+3 are one group (o is a multiple of 4)
+        int groupScales = scaleAt(o, 0);
         int x0 = r * width;
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         for (int k = 0; k < width; k += 4 * L) {
@@ -262,26 +290,26 @@ final class Q8_0Matrix extends StreamedMatrix {
             FloatVector a2 = FloatVector.fromArray(F, xs, x0 + k + 2 * L);
             FloatVector a3 = FloatVector.fromArray(F, xs, x0 + k + 3 * L);
             int b = k / BLOCK;
-            IntVector pairs = IntVector.fromArray(I, q, row0 * rowInts + (k >> 2));
-            FloatVector d = FloatVector.broadcast(F, HALF[scale[row0 * blocks + b] & 0xFFFF]);
+            IntVector pairs = IntVector.fromArray(I, q, group + GROUP * (k >> 2));
+            FloatVector d = FloatVector.broadcast(F, HALF[scale[groupScales + GROUP * b + 0] & 0xFFFF]);
             c0 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c0);
             c0 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c0);
             c0 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c0);
             c0 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c0);
-            pairs = IntVector.fromArray(I, q, row1 * rowInts + (k >> 2));
-            d = FloatVector.broadcast(F, HALF[scale[row1 * blocks + b] & 0xFFFF]);
+            pairs = IntVector.fromArray(I, q, group + GROUP * (k >> 2) + L);
+            d = FloatVector.broadcast(F, HALF[scale[groupScales + GROUP * b + 1] & 0xFFFF]);
             c1 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c1);
             c1 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c1);
             c1 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c1);
             c1 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c1);
-            pairs = IntVector.fromArray(I, q, row2 * rowInts + (k >> 2));
-            d = FloatVector.broadcast(F, HALF[scale[row2 * blocks + b] & 0xFFFF]);
+            pairs = IntVector.fromArray(I, q, group + GROUP * (k >> 2) + 2 * L);
+            d = FloatVector.broadcast(F, HALF[scale[groupScales + GROUP * b + 2] & 0xFFFF]);
             c2 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c2);
             c2 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c2);
             c2 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c2);
             c2 = ((FloatVector) pairs.lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a3, c2);
-            pairs = IntVector.fromArray(I, q, row3 * rowInts + (k >> 2));
-            d = FloatVector.broadcast(F, HALF[scale[row3 * blocks + b] & 0xFFFF]);
+            pairs = IntVector.fromArray(I, q, group + GROUP * (k >> 2) + 3 * L);
+            d = FloatVector.broadcast(F, HALF[scale[groupScales + GROUP * b + 3] & 0xFFFF]);
             c3 = ((FloatVector) pairs.lanewise(LSHL, 24).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a0, c3);
             c3 = ((FloatVector) pairs.lanewise(LSHL, 16).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a1, c3);
             c3 = ((FloatVector) pairs.lanewise(LSHL, 8).lanewise(ASHR, 24).convertShape(I2F, F, 0)).mul(d).fma(a2, c3);

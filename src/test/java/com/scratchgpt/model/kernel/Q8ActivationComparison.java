@@ -111,7 +111,6 @@ public final class Q8ActivationComparison {
 
     /** y[o..o+3] by int products per block, as ggml's vec_dot_q8_0_q8_0. */
     private static void intDot(Q8_0Matrix w, int o, int[] xq, float[] xd, float[] y) {
-        int rowInts = w.in / 4;
         int blocks = w.in / 32;
         int r0 = Math.min(o, w.out - 1);
         int r1 = Math.min(o + 1, w.out - 1);
@@ -124,22 +123,22 @@ public final class Q8ActivationComparison {
             IntVector a2 = IntVector.fromArray(I, xq, 32 * b + 2 * L);
             IntVector a3 = IntVector.fromArray(I, xq, 32 * b + 3 * L);
             float dx = xd[b];
-            IntVector v = IntVector.fromArray(I, w.q, r0 * rowInts + b * L);
+            IntVector v = IntVector.fromArray(I, w.q, w.at(r0, b * L));
             IntVector s = v.lanewise(LSHL, 24).lanewise(ASHR, 24).mul(a0).add(v.lanewise(LSHL, 16).lanewise(ASHR, 24).mul(a1))
                     .add(v.lanewise(LSHL, 8).lanewise(ASHR, 24).mul(a2)).add(v.lanewise(ASHR, 24).mul(a3));
-            c0 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[r0 * blocks + b]) * dx), c0);
-            v = IntVector.fromArray(I, w.q, r1 * rowInts + b * L);
+            c0 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[w.scaleAt(r0, b)]) * dx), c0);
+            v = IntVector.fromArray(I, w.q, w.at(r1, b * L));
             s = v.lanewise(LSHL, 24).lanewise(ASHR, 24).mul(a0).add(v.lanewise(LSHL, 16).lanewise(ASHR, 24).mul(a1))
                     .add(v.lanewise(LSHL, 8).lanewise(ASHR, 24).mul(a2)).add(v.lanewise(ASHR, 24).mul(a3));
-            c1 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[r1 * blocks + b]) * dx), c1);
-            v = IntVector.fromArray(I, w.q, r2 * rowInts + b * L);
+            c1 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[w.scaleAt(r1, b)]) * dx), c1);
+            v = IntVector.fromArray(I, w.q, w.at(r2, b * L));
             s = v.lanewise(LSHL, 24).lanewise(ASHR, 24).mul(a0).add(v.lanewise(LSHL, 16).lanewise(ASHR, 24).mul(a1))
                     .add(v.lanewise(LSHL, 8).lanewise(ASHR, 24).mul(a2)).add(v.lanewise(ASHR, 24).mul(a3));
-            c2 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[r2 * blocks + b]) * dx), c2);
-            v = IntVector.fromArray(I, w.q, r3 * rowInts + b * L);
+            c2 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[w.scaleAt(r2, b)]) * dx), c2);
+            v = IntVector.fromArray(I, w.q, w.at(r3, b * L));
             s = v.lanewise(LSHL, 24).lanewise(ASHR, 24).mul(a0).add(v.lanewise(LSHL, 16).lanewise(ASHR, 24).mul(a1))
                     .add(v.lanewise(LSHL, 8).lanewise(ASHR, 24).mul(a2)).add(v.lanewise(ASHR, 24).mul(a3));
-            c3 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[r3 * blocks + b]) * dx), c3);
+            c3 = ((FloatVector) s.convertShape(I2F, F, 0)).fma(FloatVector.broadcast(F, Float16.toFloat(w.scale[w.scaleAt(r3, b)]) * dx), c3);
         }
         float[] lanes = new float[L];
         c0.intoArray(lanes, 0);

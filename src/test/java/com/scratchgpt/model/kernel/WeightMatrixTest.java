@@ -154,6 +154,10 @@ class WeightMatrixTest {
         };
         assertThat(w.residentBytes()).isEqualTo(expected);
         assertThat(w.format()).isEqualTo(format);
+        if (format != WeightFormat.F32) {
+            assertThat(WeightMatrix.of(format, values(new Random(5), 65 * 96), 65, 96).residentBytes())
+                    .as("rows held in groups of four, the last filled up with zeros").isEqualTo(expected / 64 * 68);
+        }
         assertThat(w.outFeatures()).isEqualTo(64);
         assertThat(w.inFeatures()).isEqualTo(96);
     }
