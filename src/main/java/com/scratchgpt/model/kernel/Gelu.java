@@ -33,8 +33,11 @@ public final class Gelu {
     /** ln 2 in two parts (Cody and Waite): n C1 is exact for the n in range. */
     private static final float C1 = 0.693359375f;
     private static final float C2 = -2.12194440e-4f;
-    /** 1.5 x 2^23: adding it rounds to an integer, held in the low bits of the sum. */
-    private static final float ROUND = 12582912f;
+    /**
+     * 1.5 x 2^23 + 127: adding it rounds to an integer, held plus 127 in the low bits of the sum; those bits
+     * shifted into the exponent field (the rest shifts out) are 2^n.
+     */
+    private static final float ROUND = 12582912f + 127f;
     private static final float MIN = -87f;
     private static final float MAX = 88f;
     private static final float P0 = 1.9875691500e-4f;
@@ -81,9 +84,8 @@ public final class Gelu {
         p = p.fma(r, FloatVector.broadcast(F, P4));
         p = p.fma(r, FloatVector.broadcast(F, P5));
         p = p.fma(r.mul(r), r).add(1f);                                  // exp(r)
-        IntVector twoToN = ((IntVector) rounded.reinterpretShape(I, 0))  // 2^n: n + 127 in the exponent bits
-                .sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(LSHL, 23);
-        FloatVector e = p.mul((FloatVector) twoToN.reinterpretShape(F, 0));
+        IntVector twoToN = ((IntVector) rounded.viewAsIntegralLanes()).lanewise(LSHL, 23); // n + 127 as exponent
+        FloatVector e = p.mul((FloatVector) twoToN.viewAsFloatingLanes());
         // past the clamp GELU(x) is below 1e-37: 0 (x / (1 + e) would not be, for |x| past 1e30)
         return x.div(e.add(1f)).blend(x.mul(0f), v.compare(EQ, MAX));
     }
@@ -102,7 +104,7 @@ public final class Gelu {
         p = Math.fma(p, r, P4);
         p = Math.fma(p, r, P5);
         p = Math.fma(p, r * r, r) + 1f;
-        float twoToN = Float.intBitsToFloat((Float.floatToRawIntBits(rounded) - (Float.floatToRawIntBits(ROUND) - 127)) << 23);
+        float twoToN = Float.intBitsToFloat(Float.floatToRawIntBits(rounded) << 23);
         float e = p * twoToN;
         return v == MAX ? x * 0f : x / (e + 1f);
     }
