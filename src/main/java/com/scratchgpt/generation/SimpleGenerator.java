@@ -34,6 +34,10 @@ public final class SimpleGenerator {
                 seqs[b] = Arrays.copyOf(seqs[b], seqs[b].length + 1);
                 seqs[b][seqs[b].length - 1] = next;
             }
+            // freed now, as PyTorch frees a tensor nobody holds, rather than when the garbage collector finds them:
+            // the next step's window then reuses the memory instead of faulting in fresh pages
+            logits.close();
+            probas.close();
         }
         return seqs;
     }
