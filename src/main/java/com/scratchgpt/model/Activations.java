@@ -62,6 +62,13 @@ public final class Activations {
         this.firstRow = new int[maxSequences];
     }
 
+    /** Frees every buffer now ({@link Tensor#free}); these activations are not used again. */
+    void free() {
+        for (Tensor t : new Tensor[] {x, normed, qkv, context, delta, hidden, scores, last, logits}) {
+            t.free();
+        }
+    }
+
     /** The logits of the last step: (sequences, vocab), one row per sequence in step order. */
     public Tensor logits() {
         return logits;

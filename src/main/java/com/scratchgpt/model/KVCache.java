@@ -60,6 +60,14 @@ public final class KVCache {
         return values[layer];
     }
 
+    /** Frees the arrays of a cache that has its own ({@link Tensor#free}); it is not used again. */
+    void free() {
+        for (int l = 0; l < keys.length; l++) {
+            keys[l].free();
+            values[l].free();
+        }
+    }
+
     /** Flat offset of position {@code position}'s row in the layer arrays. */
     long offset(int position) {
         return (long) (firstRow + position) * emb;
